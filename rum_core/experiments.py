@@ -1,0 +1,124 @@
+"""Experiments: seeds × forget sets × methods → one tidy DataFrame row per run, cached.
+
+The building blocks every chapter shares:
+
+* :func:`load_data` — the profile's dataset (memoized in the process),
+* :func:`original_model` — the profile's original model θᵒ for a seed (cached on disk),
+* :func:`unlearning_runs` — run methods against retrain on forget sets and score them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from . import data, unlearners
+from ._progress import progress
+from .metrics import split_accuracies, tow
+from .partition import random_forget_set
+from .profiles import Profile
+from .training import train_model
+
+__all__ = ["load_data", "original_model", "unlearning_runs", "ForgetSetFn", "random_forget_sets"]
+
+# Everything a cached experiment result depends on: a change to any of these recomputes it.
+_DEPENDS = ("data", "models", "training", "unlearners", "metrics", "partition", "experiments", "profiles")
+
+ForgetSetFn = Callable[[data.DataBundle, int], np.ndarray]
+
+
+@lru_cache(maxsize=8)
+def _load(name: str, seed: int) -> data.DataBundle:
+    return data.load(name, seed=seed)
+
+
+def load_data(profile: Profile) -> data.DataBundle:
+    """The profile's dataset (split seed 0, shared by every seed of an experiment), loaded once per process."""
+    return _load(profile.dataset, 0)
+
+
+def original_model(profile: Profile, seed: int = 0, *, device=None, progress_bar: bool | None = None):
+    """The original model θᵒ of ``profile`` trained with ``seed`` on the whole training set (cached).
+
+    Returns ``(model, fit_log)``.
+    """
+    return train_model(load_data(profile), profile.model, profile.train, seed=seed,
+                       model_kwargs=profile.model_kwargs, device=device, progress_bar=progress_bar,
+                       desc=f"original (seed {seed})")
+
+
+def random_forget_sets(profile: Profile) -> ForgetSetFn:
+    """Forget sets drawn uniformly at random, ``profile.forget_fraction`` of the training set, seeded."""
+    return lambda bundle, seed: random_forget_set(len(bundle.train), fraction=profile.forget_fraction, seed=seed)
+
+
+def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapping], *,
+                    seeds: Sequence[int], forget_sets: ForgetSetFn | None = None, forget_name: str = "random",
+                    progress_bar: bool | None = None, use_cache: bool = True) -> pd.DataFrame:
+    """Unlearn a forget set with each method for each seed, and score it against retrain.
+
+    Args:
+        methods: registry names (run with :meth:`Profile.method_hparams`), or a mapping from a label to
+            ``{"method": name, **hparams}`` for custom settings.
+        seeds: one original model, forget set and retrained model per seed.
+        forget_sets: ``f(bundle, seed) → forget indices``; default :func:`random_forget_sets`.
+        forget_name: names the forget-set procedure in the cache key and in the ``forget_set`` column.
+
+    Returns:
+        One row per (seed, method) with columns ``seed, forget_set, method, forget, retain, test, tow,
+        seconds, grad_evals``; the retrain reference itself appears as method ``retrain`` (ToW = 1).
+    """
+    specs = _method_specs(profile, methods)
+    forget_sets = forget_sets or random_forget_sets(profile)
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty")
+
+    def compute() -> pd.DataFrame:
+        bundle = load_data(profile)
+        rows = []
+        for seed in progress(seeds, desc="seeds", enabled=progress_bar):
+            original, _ = original_model(profile, seed, progress_bar=progress_bar)
+            forget = forget_sets(bundle, seed)
+            reference = unlearners.make("retrain", **profile.method_hparams("retrain"))(
+                original, bundle, forget, seed=seed, progress_bar=progress_bar)
+            ref_acc = split_accuracies(reference.model, bundle, forget)
+            rows.append(_row(seed, forget_name, "retrain", ref_acc, ref_acc, reference))
+            for label, spec in specs.items():
+                hp = {k: v for k, v in spec.items() if k != "method"}
+                result = unlearners.make(spec["method"], **hp)(original, bundle, forget, seed=seed,
+                                                                progress_bar=progress_bar)
+                rows.append(_row(seed, forget_name, label, split_accuracies(result.model, bundle, forget),
+                                 ref_acc, result))
+        return pd.DataFrame(rows)
+
+    if not use_cache:
+        return compute()
+    from .cache import cached_frame
+
+    config = {"profile": profile.as_dict(), "methods": specs, "seeds": seeds, "forget_sets": forget_name}
+    return cached_frame("unlearning-runs", config, compute, depends=_DEPENDS)
+
+
+def _method_specs(profile: Profile, methods) -> dict[str, dict]:
+    if isinstance(methods, Mapping):
+        specs = {}
+        for label, spec in methods.items():
+            if "method" not in spec:
+                raise ValueError(f"method spec {label!r} needs a 'method' key naming the unlearner")
+            specs[str(label)] = dict(spec)
+    else:
+        specs = {name: {"method": name, **profile.method_hparams(name)} for name in methods}
+    if "retrain" in specs:
+        raise ValueError("'retrain' is always run as the reference; do not list it among the methods")
+    for spec in specs.values():  # validate names and hyperparameters before any training
+        unlearners.make(spec["method"], **{k: v for k, v in spec.items() if k != "method"})
+    return specs
+
+
+def _row(seed, forget_name, method, acc, ref_acc, result) -> dict:
+    return {"seed": seed, "forget_set": forget_name, "method": method, **acc,
+            "tow": tow(acc, ref_acc), "seconds": result.seconds, "grad_evals": result.grad_evals}

@@ -1,0 +1,101 @@
+"""Profiles: the one place that maps ``RUM_PROFILE`` to data, model, training schedule and sizes.
+
+``smoke``  seconds per chapter; used by the tests that execute the book.
+``small``  the default and the book: scikit-learn's digits and a small MLP on a CPU, minutes.
+``paper``  the paper's CIFAR-10 / ResNet-18 setting; needs a GPU and a one-off download.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+
+from .training import TrainConfig
+
+PROFILE_ENV = "RUM_PROFILE"
+DEFAULT_PROFILE = "small"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything an experiment needs to know about its scale.
+
+    Attributes:
+        name: the profile's name.
+        dataset: a name accepted by :func:`rum_core.data.load`.
+        model: a name accepted by :func:`rum_core.models.build`.
+        model_kwargs: extra keyword arguments for the model builder.
+        train: the recipe of the original model (also the recipe of ``retrain``).
+        forget_fraction: size of a random forget set as a fraction of the training set.
+        seeds: how many seeds a chapter averages over.
+        unlearn: per-method hyperparameter overrides for this scale (method name → {name: value});
+            the methods' own defaults are the paper's CIFAR values. See :meth:`method_hparams`.
+    """
+
+    name: str
+    dataset: str
+    model: str
+    train: TrainConfig
+    model_kwargs: dict = field(default_factory=dict)
+    forget_fraction: float = 0.1
+    seeds: int = 3
+    unlearn: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """A JSON-friendly description, used in cache keys and printed by the chapters."""
+        return asdict(self)
+
+    def method_hparams(self, method: str) -> dict:
+        """Hyperparameters for ``unlearners.make(method, **...)`` at this profile's scale.
+
+        ``retrain`` gets the original model's recipe; every other method gets the profile's batch size and
+        augmentation (where it takes them) plus the profile's overrides for that method.
+        """
+        from . import unlearners
+
+        valid = unlearners.make(method).hparams  # raises for an unknown method
+        if method == "retrain":
+            return self.train.as_dict()
+        shared = {"batch_size": self.train.batch_size, "augment": self.train.augment}
+        out = {k: v for k, v in shared.items() if k in valid}
+        out.update(self.unlearn.get(method, {}))
+        return out
+
+    def describe(self) -> str:
+        t = self.train
+        return (f"profile {self.name!r}: {self.dataset} + {self.model}, {t.epochs} epochs "
+                f"(lr {t.lr}, batch {t.batch_size}), {self.seeds} seeds")
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", dataset="digits", model="mlp", model_kwargs={"hidden": (64,)},
+        train=TrainConfig(epochs=8, lr=0.05, batch_size=64, weight_decay=5e-4),
+        seeds=2, unlearn={"finetune": {"epochs": 2, "lr": 0.05}},
+    ),
+    "small": Profile(
+        name="small", dataset="digits", model="mlp", model_kwargs={"hidden": (128,)},
+        train=TrainConfig(epochs=30, lr=0.05, batch_size=64, weight_decay=5e-4),
+        seeds=5, unlearn={"finetune": {"epochs": 10, "lr": 0.05}},
+    ),
+    "paper": Profile(
+        name="paper", dataset="cifar10", model="resnet18",
+        train=TrainConfig(epochs=30, lr=0.1, batch_size=256, weight_decay=5e-4, augment="crop_flip"),
+        forget_fraction=3000 / 50000, seeds=3,
+    ),
+}
+
+
+def get_profile(name: str | None = None, **overrides) -> Profile:
+    """Return the named profile (default: ``$RUM_PROFILE``, else ``small``), optionally with fields replaced.
+
+    Raises:
+        ValueError: for an unknown profile name, listing the valid ones.
+    """
+    if name is None:
+        name = os.environ.get(PROFILE_ENV, DEFAULT_PROFILE).strip() or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; valid profiles: {sorted(PROFILES)} "
+                         f"(set {PROFILE_ENV} or pass name=)")
+    profile = PROFILES[name]
+    return replace(profile, **overrides) if overrides else profile

@@ -1,0 +1,50 @@
+"""Summaries over seeds: means with Student-t confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+__all__ = ["mean_ci", "summarize"]
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of the two-sided Student-t interval: t_{(1+c)/2, n−1} · s / √n.
+
+    With a single value the half-width is NaN (no spread can be estimated).
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    if x.size == 0:
+        raise ValueError("mean_ci needs at least one value")
+    if np.isnan(x).any():
+        raise ValueError("mean_ci got NaN values")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if x.size == 1:
+        return float(x[0]), float("nan")
+    half = _st.t.ppf(0.5 + confidence / 2, df=x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return float(x.mean()), float(half)
+
+
+def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[str],
+              confidence: float = 0.95) -> pd.DataFrame:
+    """One row per group of ``by``: ``<metric>`` (mean), ``<metric>_ci`` (half-width) and ``n``.
+
+    Groups keep the order in which they first appear in ``frame``.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in [*by, *metrics] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"columns {missing} not in the frame (has {list(frame.columns)})")
+    rows = []
+    for key, group in frame.groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(by, key, strict=True))
+        for m in metrics:
+            row[m], row[f"{m}_ci"] = mean_ci(group[m], confidence)
+        row["n"] = len(group)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,227 @@
+"""Seeded SGD training, batched prediction, and device choice.
+
+The recipe is the paper's: SGD with momentum and weight decay, a cosine learning-rate schedule, optional
+augmentation (random crop with padding, horizontal flip). All randomness (shuffling, augmentation) comes
+from one ``torch.Generator`` seeded by the caller, and initialization is seeded in
+:func:`rum_core.models.build`, so the same seed on a CPU gives bit-identical weights.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._progress import progress
+
+__all__ = ["TrainConfig", "FitLog", "default_device", "fit", "predict_logits", "predict_proba", "predict",
+           "train_model", "minibatches", "augment", "make_optimizer"]
+
+AUGMENTATIONS = (None, "crop", "crop_flip")
+SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training recipe. Defaults are the paper's (SGD, momentum 0.9, weight decay 5e-4, batch 256, cosine)."""
+
+    epochs: int
+    lr: float
+    batch_size: int = 256
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    augment: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.epochs, int) or self.epochs < 0:
+            raise ValueError(f"epochs must be a non-negative int, got {self.epochs!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.augment not in AUGMENTATIONS:
+            raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {self.augment!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FitLog:
+    """What a training run cost and how its loss went."""
+
+    grad_evals: int = 0
+    seconds: float = 0.0
+    epoch_loss: list[float] = field(default_factory=list)
+
+
+def default_device() -> torch.device:
+    """The best available device: CUDA, then Apple's MPS, then the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _device(device) -> torch.device:
+    return default_device() if device is None else torch.device(device)
+
+
+def minibatches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """A seeded random permutation of ``range(n)`` cut into batches (the last one may be smaller)."""
+    perm = torch.randperm(n, generator=generator)
+    return list(perm.split(batch_size))
+
+
+def augment(x: torch.Tensor, kind: str | None, generator: torch.Generator) -> torch.Tensor:
+    """Random crop (padding ⌈H/8⌉, so 4 on 32×32) and, for ``crop_flip``, a random horizontal flip."""
+    if kind is None:
+        return x
+    n, _, h, w = x.shape
+    pad = max(1, math.ceil(h / 8))
+    padded = F.pad(x, (pad, pad, pad, pad))
+    dev = x.device
+    oy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(dev)
+    ox = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(dev)
+    rows = (oy[:, None] + torch.arange(h, device=dev))[:, None, :, None]
+    cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, None, :]
+    batch = torch.arange(n, device=dev)[:, None, None, None]
+    channels = torch.arange(x.shape[1], device=dev)[None, :, None, None]
+    out = padded[batch, channels, rows, cols]
+    if kind == "crop_flip":
+        flip = (torch.rand(n, generator=generator) < 0.5).to(dev)
+        out = torch.where(flip[:, None, None, None], out.flip(3), out)
+    return out
+
+
+def make_optimizer(params, cfg: TrainConfig, total_steps: int):
+    """SGD with the recipe's momentum and weight decay, and its learning-rate schedule over ``total_steps``."""
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.schedule == "cosine":
+        total = max(1, total_steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
+    else:
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+    return opt, sched
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *, seed: int = 0,
+        device=None, progress_bar: bool | None = None, desc: str = "train",
+        extra_loss: Callable[[nn.Module, float], torch.Tensor] | None = None) -> FitLog:
+    """Train ``model`` in place with cross-entropy on ``(x, y)`` following ``cfg``; return a :class:`FitLog`.
+
+    Args:
+        seed: seeds shuffling and augmentation (initialization is seeded when the model is built).
+        device: where to train; default :func:`default_device`. The model is moved there.
+        progress_bar: show an epoch bar (default: on unless ``RUM_PROGRESS=0``).
+        extra_loss: optional ``f(model, progress)`` added to every batch loss, where ``progress`` ∈ [0, 1)
+            is the fraction of training done (used e.g. for decaying penalties).
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x and y have different lengths: {len(x)} vs {len(y)}")
+    if len(y) == 0:
+        raise ValueError("cannot train on an empty set")
+    dev = _device(device)
+    model.to(dev).train()
+    gen = torch.Generator().manual_seed(int(seed))
+    steps_per_epoch = math.ceil(len(y) / cfg.batch_size)
+    opt, sched = make_optimizer(model.parameters(), cfg, cfg.epochs * steps_per_epoch)
+    x_dev, y_dev = x.to(dev), y.to(dev)
+    log = FitLog()
+    start = time.perf_counter()
+    step = 0
+    for _ in progress(range(cfg.epochs), desc=desc, enabled=progress_bar):
+        total, count = 0.0, 0
+        for idx in minibatches(len(y), cfg.batch_size, gen):
+            idx = idx.to(dev)
+            xb = augment(x_dev[idx], cfg.augment, gen)
+            yb = y_dev[idx]
+            loss = F.cross_entropy(model(xb), yb)
+            if extra_loss is not None:
+                loss = loss + extra_loss(model, step / max(1, cfg.epochs * steps_per_epoch))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+            log.grad_evals += len(idx)
+        log.epoch_loss.append(total / count)
+    log.seconds = time.perf_counter() - start
+    model.eval()
+    return log
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: torch.Tensor, *, batch_size: int = 2048, device=None) -> torch.Tensor:
+    """Logits for ``x`` in eval mode, batched, returned on the CPU as float32."""
+    dev = next(model.parameters()).device if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    try:
+        out = [model(x[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(x), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(out) if out else torch.zeros((0, 0))
+
+
+def predict_proba(model: nn.Module, x: torch.Tensor, **kwargs) -> np.ndarray:
+    """Softmax probabilities (float64, rows sum to 1) for ``x``."""
+    return torch.softmax(predict_logits(model, x, **kwargs).double(), dim=1).numpy()
+
+
+def predict(model: nn.Module, x: torch.Tensor, **kwargs) -> np.ndarray:
+    """Predicted class indices for ``x``."""
+    return predict_logits(model, x, **kwargs).argmax(dim=1).numpy()
+
+
+def train_model(bundle, model_name: str, cfg: TrainConfig, *, seed: int = 0, train_idx=None,
+                model_kwargs: dict | None = None, device=None, progress_bar: bool | None = None,
+                use_cache: bool = True, desc: str = "train"):
+    """Build ``model_name`` for ``bundle`` and train it on ``bundle.train`` (or the rows ``train_idx``).
+
+    The result is cached by the full configuration (dataset fingerprint, model, recipe, seed, training
+    indices) together with the source of the code that produced it, so a second call with the same
+    arguments loads the weights instead of training again.
+
+    Returns:
+        ``(model, log)``: the trained :class:`~rum_core.models.Classifier` (in eval mode, on ``device``)
+        and its :class:`FitLog` (for a cache hit, the log recorded when it was trained).
+    """
+    from . import models
+    from .cache import cached_state
+
+    model_kwargs = dict(model_kwargs or {})
+    idx = np.arange(len(bundle.train)) if train_idx is None else np.sort(np.asarray(train_idx, dtype=np.int64))
+    dev = _device(device)
+
+    def compute():
+        model = models.build(model_name, bundle, seed=seed, **model_kwargs)
+        sub = bundle.train.subset(idx)
+        log = fit(model, sub.x, sub.y, cfg, seed=seed, device=dev, progress_bar=progress_bar, desc=desc)
+        return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "grad_evals": log.grad_evals,
+                "seconds": log.seconds, "epoch_loss": torch.tensor(log.epoch_loss, dtype=torch.float64)}
+
+    config = {"data": bundle.fingerprint, "model": model_name, "model_kwargs": model_kwargs,
+              "train": cfg.as_dict(), "seed": int(seed), "train_idx": idx}
+    if use_cache:
+        stored = cached_state("trained-model", config, compute, depends=("data", "models", "training"))
+    else:
+        stored = compute()
+    model = models.build(model_name, bundle, seed=seed, **model_kwargs)
+    model.load_state_dict(stored["state"])
+    model.to(dev).eval()
+    log = FitLog(grad_evals=int(stored["grad_evals"]), seconds=float(stored["seconds"]),
+                 epoch_loss=[float(v) for v in stored["epoch_loss"]])
+    return model, log
