@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` then rename the temporary file onto ``path`` in one step."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix + ".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp" + path.suffix)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -50,7 +50,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _source_fingerprint(modules: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
     for module in modules:
@@ -127,8 +127,7 @@ def cached_state(kind: str, config: Mapping, compute: Callable[[], Mapping], dep
     return state
 
 
-def cached_frame(kind: str, config: Mapping, compute: Callable[[], "pandas.DataFrame"],  # noqa: F821
-                 depends: Iterable[str] = ()):
+def cached_frame(kind: str, config: Mapping, compute: Callable, depends: Iterable[str] = ()):
     """Return a pandas DataFrame for ``(kind, config)``, stored as CSV."""
     import pandas as pd
 

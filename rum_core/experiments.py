@@ -69,7 +69,8 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
 
     Returns:
         One row per (seed, method) with columns ``seed, forget_set, method, forget, retain, test, tow,
-        seconds, grad_evals``; the retrain reference itself appears as method ``retrain`` (ToW = 1).
+        seconds, grad_evals, rel_seconds, rel_grad_evals`` (the last two relative to that seed's retrain);
+        the retrain reference itself appears as method ``retrain`` (ToW = 1).
     """
     specs = _method_specs(profile, methods)
     forget_sets = forget_sets or random_forget_sets(profile)
@@ -93,7 +94,7 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
                                                                 progress_bar=progress_bar)
                 rows.append(_row(seed, forget_name, label, split_accuracies(result.model, bundle, forget),
                                  ref_acc, result))
-        return pd.DataFrame(rows)
+        return _with_relative_cost(pd.DataFrame(rows))
 
     if not use_cache:
         return compute()
@@ -117,6 +118,15 @@ def _method_specs(profile: Profile, methods) -> dict[str, dict]:
     for spec in specs.values():  # validate names and hyperparameters before any training
         unlearners.make(spec["method"], **{k: v for k, v in spec.items() if k != "method"})
     return specs
+
+
+def _with_relative_cost(runs: pd.DataFrame) -> pd.DataFrame:
+    """Add each run's cost as a fraction of the retrain run of the same seed and forget set."""
+    ref = runs[runs["method"] == "retrain"].set_index(["seed", "forget_set"])
+    keys = pd.MultiIndex.from_frame(runs[["seed", "forget_set"]])
+    for col in ("seconds", "grad_evals"):
+        runs[f"rel_{col}"] = runs[col].to_numpy() / ref[col].reindex(keys).to_numpy()
+    return runs
 
 
 def _row(seed, forget_name, method, acc, ref_acc, result) -> dict:

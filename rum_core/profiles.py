@@ -86,6 +86,13 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+def banner(profile: Profile) -> str:
+    """The line every chapter prints first: package version and profile."""
+    from . import __version__
+
+    return f"rum_core {__version__} · {profile.describe()}"
+
+
 def get_profile(name: str | None = None, **overrides) -> Profile:
     """Return the named profile (default: ``$RUM_PROFILE``, else ``small``), optionally with fields replaced.
 

@@ -1,0 +1,34 @@
+"""Shared fixtures. Every test session gets its own empty rum_core cache and no progress bars."""
+
+import os
+import tempfile
+
+import pytest
+
+os.environ.setdefault("RUM_PROGRESS", "0")
+if "RUM_CACHE" not in os.environ:
+    os.environ["RUM_CACHE"] = tempfile.mkdtemp(prefix="rum_core-test-cache-")
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    from rum_core import data
+
+    return data.load("synthetic", seed=0)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from rum_core import data
+
+    return data.load("digits", seed=0)
+
+
+@pytest.fixture(scope="session")
+def fitted_mlp(synthetic):
+    """A small MLP that fits the synthetic training set (trained once per session)."""
+    from rum_core.training import TrainConfig, train_model
+
+    model, _ = train_model(synthetic, "mlp", TrainConfig(epochs=15, lr=0.05, batch_size=32), seed=0,
+                           model_kwargs={"hidden": (32,)}, use_cache=False)
+    return model

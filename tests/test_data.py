@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+import torch
+
+from rum_core import data
+
+
+def test_digits_shapes_dtypes_and_sizes(digits):
+    assert digits.name == "digits"
+    assert digits.train.x.shape == (1437, 1, 8, 8) and digits.test.x.shape == (360, 1, 8, 8)
+    assert digits.train.x.dtype == torch.float32 and digits.train.y.dtype == torch.int64
+    assert digits.num_classes == 10 and digits.class_names == tuple("0123456789")
+    assert digits.input_shape == (1, 8, 8)
+
+
+def test_digits_split_is_stratified(digits):
+    """Each class keeps its share of the data in both splits (a plain random split would drift)."""
+    from sklearn.datasets import load_digits
+
+    full = np.bincount(load_digits().target, minlength=10)
+    test = np.bincount(digits.test.y.numpy(), minlength=10)
+    assert np.all(np.abs(test - 0.2 * full) <= 1)
+
+
+def test_digits_split_is_seeded_and_disjoint():
+    a, b, c = data.load("digits", seed=0), data.load("digits", seed=0), data.load("digits", seed=1)
+    assert torch.equal(a.train.x, b.train.x) and torch.equal(a.test.y, b.test.y)
+    assert not torch.equal(a.train.x, c.train.x)
+    # no image appears in both splits (digits has a few exact duplicates; compare the split sizes instead)
+    assert len(a.train) + len(a.test) == 1797
+
+
+def test_standardized_with_train_statistics(digits):
+    """Images are standardized per channel with the TRAINING split's statistics (no test leakage)."""
+    assert digits.train.x.mean().abs() < 1e-5
+    assert digits.train.x.std().item() == pytest.approx(1.0, abs=1e-3)
+    shown = digits.to_display(digits.train.x[:5])
+    assert shown.shape == (5, 8, 8, 1) and shown.min() >= 0 and shown.max() <= 1
+
+
+def test_synthetic_is_seeded(synthetic):
+    again = data.load("synthetic", seed=0)
+    assert torch.equal(again.train.x, synthetic.train.x)
+    assert synthetic.num_classes == 4 and synthetic.train.x.shape[1:] == (1, 8, 8)
+    assert set(synthetic.train.y.tolist()) == {0, 1, 2, 3}
+
+
+def test_fingerprint_tracks_content():
+    a, b, c = data.load("synthetic", seed=0), data.load("synthetic", seed=0), data.load("synthetic", seed=1)
+    assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+def test_unknown_dataset_lists_valid_names():
+    with pytest.raises(ValueError, match="digits") as err:
+        data.load("mnist")
+    assert "imagefolder" in str(err.value)
+
+
+def test_bad_seed_type():
+    with pytest.raises(TypeError):
+        data.load("digits", seed="0")
+
+
+def _write_imagefolder(root, sizes=(3, 2), shape=(6, 5)):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for part, n in zip(("train", "test"), sizes, strict=True):
+        for cls in ("cat", "ant"):
+            d = root / part / cls
+            d.mkdir(parents=True)
+            for k in range(n):
+                Image.fromarray(rng.integers(0, 256, (*shape, 3), dtype=np.uint8)).save(d / f"{k}.png")
+
+
+def test_imagefolder_loads_sorted_classes_and_caches(tmp_path):
+    _write_imagefolder(tmp_path / "tree")
+    b = data.load("imagefolder", root=tmp_path / "tree")
+    assert b.class_names == ("ant", "cat")  # sorted class folders → labels 0, 1
+    assert b.train.x.shape == (6, 3, 6, 5) and b.test.x.shape == (4, 3, 6, 5)
+    assert b.train.y.tolist() == [0, 0, 0, 1, 1, 1]
+    from PIL import Image
+
+    first = np.asarray(Image.open(tmp_path / "tree" / "train" / "ant" / "0.png"), dtype=np.float32) / 255
+    np.testing.assert_allclose(b.to_display(b.train.x[:1])[0], first, atol=1e-5)
+    again = data.load("imagefolder", root=tmp_path / "tree")  # served from the decoded cache
+    assert torch.equal(again.train.x, b.train.x)
+
+
+def test_imagefolder_numeric_file_order(tmp_path):
+    """Files 2.png and 10.png keep numeric order, so file k is the k-th image of the class."""
+    from PIL import Image
+
+    for part in ("train", "test"):
+        d = tmp_path / part / "a"
+        d.mkdir(parents=True)
+        for k in (10, 2, 1):
+            Image.fromarray(np.full((4, 4), k, dtype=np.uint8)).save(d / f"{k}.png")
+    b = data.load("imagefolder", root=tmp_path)
+    levels = np.round(b.to_display(b.train.x)[:, 0, 0, 0] * 255).astype(int)
+    assert levels.tolist() == [1, 2, 10]
+
+
+def test_imagefolder_errors(tmp_path):
+    with pytest.raises(ValueError, match="root"):
+        data.load("imagefolder")
+    with pytest.raises(ValueError, match="train"):
+        data.load("imagefolder", root=tmp_path)
+
+
+def test_check_split_default_retain_is_complement():
+    forget, retain = data.check_split(10, [7, 2, 3])
+    assert forget.tolist() == [7, 2, 3]
+    assert retain.tolist() == [0, 1, 4, 5, 6, 8, 9]
+
+
+@pytest.mark.parametrize(("forget", "retain", "match"), [
+    ([], None, "empty"),
+    ([0, 10], None, "out of range"),
+    ([-1], None, "out of range"),
+    ([1, 1], None, "duplicated"),
+    ([1, 2], [2, 3], "overlap"),
+    ([1], [3, 3], "duplicated"),
+])
+def test_check_split_errors(forget, retain, match):
+    with pytest.raises(ValueError, match=match):
+        data.check_split(10, forget, retain)
+
+
+def test_check_split_rejects_masks_and_floats():
+    with pytest.raises(TypeError, match="mask"):
+        data.check_split(3, np.array([True, False, True]))
+    with pytest.raises(TypeError, match="integer"):
+        data.check_split(3, np.array([0.0, 1.0]))

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from rum_core import experiments, profiles
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return profiles.get_profile("smoke")
+
+
+def test_unlearning_runs_table(smoke):
+    runs = experiments.unlearning_runs(smoke, ["identity", "finetune"], seeds=[0, 1])
+    assert list(runs.columns) == ["seed", "forget_set", "method", "forget", "retain", "test", "tow",
+                                  "seconds", "grad_evals", "rel_seconds", "rel_grad_evals"]
+    assert len(runs) == 6 and set(runs["method"]) == {"retrain", "identity", "finetune"}
+    ref = runs[runs["method"] == "retrain"]
+    np.testing.assert_array_equal(ref["tow"], 1.0)  # the reference scores itself perfectly
+    assert (runs["tow"].between(0, 1)).all()
+    identity = runs[runs["method"] == "identity"]
+    assert (identity["grad_evals"] == 0).all()
+    np.testing.assert_array_equal(ref["rel_grad_evals"], 1.0)
+    ft = runs[runs["method"] == "finetune"]
+    np.testing.assert_allclose(ft["rel_grad_evals"], ft["grad_evals"].to_numpy() / ref["grad_evals"].to_numpy())
+    # the original model saw the forget set: it is at least as accurate there as the retrained model
+    assert (identity["forget"].to_numpy() >= ref["forget"].to_numpy()).all()
+
+
+def test_unlearning_runs_are_cached(smoke, monkeypatch):
+    first = experiments.unlearning_runs(smoke, ["identity"], seeds=[0])
+    monkeypatch.setattr(experiments, "original_model", lambda *a, **k: pytest.fail("recomputed"))
+    second = experiments.unlearning_runs(smoke, ["identity"], seeds=[0])
+    assert first.equals(second)
+
+
+def test_unlearning_runs_validates_before_training(smoke):
+    with pytest.raises(ValueError, match="retrain"):
+        experiments.unlearning_runs(smoke, ["retrain"], seeds=[0])
+    with pytest.raises(ValueError, match="unknown unlearner"):
+        experiments.unlearning_runs(smoke, ["nope"], seeds=[0])
+    with pytest.raises(ValueError, match="seeds"):
+        experiments.unlearning_runs(smoke, ["identity"], seeds=[])
+
+
+def test_random_forget_sets_are_seeded(smoke):
+    bundle = experiments.load_data(smoke)
+    draw = experiments.random_forget_sets(smoke)
+    a, b, c = draw(bundle, 0), draw(bundle, 0), draw(bundle, 1)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert len(a) == round(smoke.forget_fraction * len(bundle.train)) and len(np.unique(a)) == len(a)

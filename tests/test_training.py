@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+import torch
+
+from rum_core import models, training
+from rum_core.metrics import accuracy
+from rum_core.training import TrainConfig, augment, fit, train_model
+
+CFG = TrainConfig(epochs=3, lr=0.05, batch_size=32)
+
+
+def _fit(bundle, seed, cfg=CFG, model_seed=0):
+    model = models.build("mlp", bundle, seed=model_seed, hidden=(32,))
+    log = fit(model, bundle.train.x, bundle.train.y, cfg, seed=seed, device="cpu")
+    return model, log
+
+
+def test_same_seed_gives_bit_identical_weights(synthetic):
+    a, _ = _fit(synthetic, seed=3)
+    b, _ = _fit(synthetic, seed=3)
+    c, _ = _fit(synthetic, seed=4)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    assert not torch.equal(a.head.weight, c.head.weight)
+
+
+def test_determinism_with_augmentation(synthetic):
+    cfg = TrainConfig(epochs=2, lr=0.05, batch_size=32, augment="crop_flip")
+    a, _ = _fit(synthetic, 1, cfg)
+    b, _ = _fit(synthetic, 1, cfg)
+    assert torch.equal(a.head.weight, b.head.weight)
+
+
+def test_fit_learns_and_counts_gradient_evaluations(synthetic):
+    model, log = _fit(synthetic, 0, TrainConfig(epochs=10, lr=0.05, batch_size=32))
+    assert accuracy(model, synthetic.train.x, synthetic.train.y) > 0.95
+    assert log.grad_evals == 10 * len(synthetic.train)
+    assert len(log.epoch_loss) == 10 and log.epoch_loss[-1] < log.epoch_loss[0]
+
+
+def test_cosine_schedule_reaches_zero():
+    model = torch.nn.Linear(2, 2)
+    opt, sched = training.make_optimizer(model.parameters(), TrainConfig(epochs=1, lr=0.2), total_steps=4)
+    lrs = []
+    for _ in range(4):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(0.2) and lrs[2] == pytest.approx(0.1)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_augment_crops_are_windows_of_the_padded_image():
+    """Each augmented image is a shifted window of the zero-padded original (no resampling, no mixing)."""
+    x = torch.arange(2 * 1 * 8 * 8, dtype=torch.float32).reshape(2, 1, 8, 8) + 1
+    out = augment(x, "crop", torch.Generator().manual_seed(0))
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1))
+    for i in range(2):
+        matches = [(dy, dx) for dy in range(3) for dx in range(3)
+                   if torch.equal(out[i], padded[i, :, dy:dy + 8, dx:dx + 8])]
+        assert len(matches) == 1
+    assert augment(x, None, torch.Generator()) is x
+
+
+def test_augment_flip_is_horizontal():
+    x = torch.arange(16, dtype=torch.float32).reshape(1, 1, 4, 4).repeat(64, 1, 1, 1)
+    out = augment(x, "crop_flip", torch.Generator().manual_seed(0))
+    padded = torch.nn.functional.pad(x[0], (1, 1, 1, 1))
+    windows = [padded[:, dy:dy + 4, dx:dx + 4] for dy in range(3) for dx in range(3)]
+    flipped = sum(any(torch.equal(o, w.flip(2)) and not torch.equal(o, w) for w in windows) for o in out)
+    assert 10 < flipped < 54  # about half the images are mirrored left-right
+
+
+@pytest.mark.parametrize("kwargs", [{"epochs": -1, "lr": 0.1}, {"epochs": 1, "lr": 0.0},
+                                    {"epochs": 1, "lr": 0.1, "batch_size": 0},
+                                    {"epochs": 1, "lr": 0.1, "schedule": "step"},
+                                    {"epochs": 1, "lr": 0.1, "augment": "mixup"}])
+def test_train_config_validation(kwargs):
+    with pytest.raises(ValueError):
+        TrainConfig(**kwargs)
+
+
+def test_fit_input_errors(synthetic):
+    model = models.build("mlp", synthetic)
+    with pytest.raises(ValueError, match="lengths"):
+        fit(model, synthetic.train.x, synthetic.train.y[:-1], CFG)
+    with pytest.raises(ValueError, match="empty"):
+        fit(model, synthetic.train.x[:0], synthetic.train.y[:0], CFG)
+
+
+def test_predict_proba_is_a_distribution(synthetic, fitted_mlp):
+    p = training.predict_proba(fitted_mlp, synthetic.test.x)
+    assert p.shape == (len(synthetic.test), synthetic.num_classes) and p.dtype == np.float64
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(p.argmax(1), training.predict(fitted_mlp, synthetic.test.x))
+
+
+def test_train_model_caches_by_configuration(synthetic, monkeypatch):
+    """A second identical call loads the stored weights; a changed configuration trains anew."""
+    a, log_a = train_model(synthetic, "mlp", CFG, seed=0, model_kwargs={"hidden": (16,)}, device="cpu")
+    calls = []
+    real_fit = training.fit
+    monkeypatch.setattr(training, "fit", lambda *args, **kw: calls.append(1) or real_fit(*args, **kw))
+    b, log_b = train_model(synthetic, "mlp", CFG, seed=0, model_kwargs={"hidden": (16,)}, device="cpu")
+    assert calls == []
+    assert torch.equal(a.head.weight, b.head.weight) and log_a.grad_evals == log_b.grad_evals
+    c, _ = train_model(synthetic, "mlp", CFG, seed=0, model_kwargs={"hidden": (16,)}, device="cpu",
+                       train_idx=np.arange(100))
+    assert calls == [1]
+    assert not torch.equal(a.head.weight, c.head.weight)
+    d, _ = train_model(synthetic, "mlp", TrainConfig(epochs=3, lr=0.04, batch_size=32), seed=0,
+                       model_kwargs={"hidden": (16,)}, device="cpu")
+    assert calls == [1, 1]
+    assert not torch.equal(a.head.weight, d.head.weight)
+
+
+def test_default_device_is_cpu_here():
+    if not torch.cuda.is_available():
+        assert training.default_device().type in {"cpu", "mps"}
