@@ -1,5 +1,24 @@
 """Metrics: pure functions over numbers and arrays first, thin helpers that take a model second."""
 
 from .accuracy import SPLITS, accuracy, split_accuracies, tow
+from .evaluate import CONFIDENCE_KINDS, Evaluation, confidences, evaluate, model_logits
+from .lira import lira_scores, membership_split, ulira_scores
+from .mia import (
+    SVC_PARAMS,
+    auc,
+    logit_confidence,
+    loss_mia_auc,
+    mia_efficacy,
+    mia_gap,
+    roc_curve,
+    tow_mia,
+    tpr_at_fpr,
+    true_label_confidence,
+    true_label_loss,
+)
 
-__all__ = ["SPLITS", "accuracy", "split_accuracies", "tow"]
+__all__ = ["SPLITS", "accuracy", "split_accuracies", "tow",
+           "true_label_confidence", "logit_confidence", "true_label_loss", "mia_efficacy", "mia_gap",
+           "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "SVC_PARAMS",
+           "lira_scores", "ulira_scores", "membership_split",
+           "CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate"]

@@ -1,0 +1,151 @@
+"""Per-example likelihood-ratio membership inference: LiRA (Carlini et al. 2022) and U-LiRA (Hayes et al. 2024).
+
+For each example i, shadow models give two populations of its statistic (normally the logit-scaled
+confidence φ = log p_y − log Σ_{j≠y} p_j of :func:`rum_core.metrics.logit_confidence`, which is close to
+Gaussian): "in" models and "out" models. LiRA fits a Gaussian to each and scores the target model's φ_i by
+
+    score_i = log N(φ_i; μ_in,i, σ_in²) − log N(φ_i; μ_out,i, σ_out²)
+
+(higher = more likely "in"). The σ's are per example, or — with ``global_variance=True``, more stable with
+few shadows — one pooled within-example variance per population shared by all examples.
+
+API: shadow statistics come as two (K, n) matrices ``in_stats`` and ``out_stats`` (column i = example i;
+the two K's may differ), where **NaN means "this shadow has no statistic of that kind for this example"**
+(e.g. a shadow that trained on example i contributes its φ_i to ``in_stats`` and NaN to ``out_stats``).
+:func:`membership_split` builds the pair from one (K, n) matrix and a boolean "trained on it" mask, the
+usual layout when each shadow trains on a random half of the data. Infinite values are rejected.
+
+U-LiRA (:func:`ulira_scores`) is the same test with other populations: "in" = models trained with the
+example and then unlearned, "out" = models retrained without it, target = the unlearned model under audit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .mia import _finite_float
+
+__all__ = ["lira_scores", "ulira_scores", "membership_split"]
+
+
+def membership_split(stats, in_mask) -> tuple[np.ndarray, np.ndarray]:
+    """Split a (K, n) shadow-statistic matrix into ``(in_stats, out_stats)`` for :func:`lira_scores`.
+
+    Args:
+        stats: (K, n) finite statistics, row k = shadow model k, column i = example i.
+        in_mask: (K, n) booleans, True where shadow k trained on example i.
+
+    Returns:
+        Two (K, n) float64 arrays: ``stats`` where ``in_mask`` (resp. not) and NaN elsewhere.
+    """
+    s = _finite_float("stats", stats, 2)
+    if in_mask is None or isinstance(in_mask, (str, bytes)):
+        raise TypeError(f"in_mask must be a boolean array, got {type(in_mask).__name__}")
+    mask = np.asarray(in_mask.detach().cpu().numpy() if hasattr(in_mask, "detach") else in_mask)
+    if mask.dtype != bool:
+        raise TypeError(f"in_mask must be a boolean array, got dtype {mask.dtype}")
+    if mask.shape != s.shape:
+        raise ValueError(f"in_mask has shape {mask.shape} but stats has shape {s.shape}")
+    return np.where(mask, s, np.nan), np.where(mask, np.nan, s)
+
+
+def _population(name: str, stats, n: int, need: int):
+    """Per-example mean, count and sum of squared deviations of a NaN-masked (K, n) matrix."""
+    x = _finite_float(name, stats, 2, allow_nan=True)
+    if x.shape[1] != n:
+        raise ValueError(f"{name} has {x.shape[1]} columns but target_stat has {n} examples")
+    available = ~np.isnan(x)
+    count = available.sum(axis=0)
+    short = np.flatnonzero(count < need)
+    if short.size:
+        hint = "" if need == 1 else " (or pass global_variance=True, which needs only 1)"
+        raise ValueError(f"{name} has fewer than {need} shadow values for {short.size} example(s), "
+                         f"e.g. columns {short[:5].tolist()}; per-example Gaussians need {need}{hint}")
+    filled = np.where(available, x, 0.0)
+    mean = filled.sum(axis=0) / count
+    ssd = (np.where(available, x - mean, 0.0) ** 2).sum(axis=0)
+    return mean, count, ssd
+
+
+def _std(name: str, count: np.ndarray, ssd: np.ndarray, global_variance: bool, min_std: float) -> np.ndarray:
+    if global_variance:
+        dof = int(count.sum() - count.size)
+        if dof < 1:
+            raise ValueError(f"{name}: a pooled variance needs at least one example with 2 or more shadow "
+                             f"values, but every example has exactly one")
+        var = np.full(count.shape, ssd.sum() / dof)
+    else:
+        var = ssd / (count - 1)
+    return np.maximum(np.sqrt(var), min_std)
+
+
+def _log_normal_pdf(x, mean, std):
+    z = (x - mean) / std
+    return -0.5 * z * z - np.log(std)  # the −½·log 2π term cancels in every use here
+
+
+def lira_scores(target_stat, in_stats, out_stats, *, global_variance: bool = False,
+                min_std: float = 1e-6) -> np.ndarray:
+    """LiRA membership scores, one per example: log N(t; μ_in, σ_in²) − log N(t; μ_out, σ_out²).
+
+    Args:
+        target_stat: (n,) the target model's statistic per example (logit-scaled confidence).
+        in_stats: (K_in, n) statistics of shadow models that trained on the example; NaN where a shadow did
+            not. ``None`` runs the *offline* attack (no "in" shadows): score = log Pr[Z ≤ t] with
+            Z ~ N(μ_out, σ_out²), the one-sided offline test of Carlini et al. (2022).
+        out_stats: (K_out, n) statistics of shadow models that did not train on the example; NaN where one did.
+        global_variance: use one pooled within-example variance per population (Σ_i Σ_k (x_ki − μ_i)² /
+            (Σ_i count_i − n)) instead of a per-example variance (ddof = 1). Needs only 1 shadow value per
+            example and population instead of 2; more stable when there are few shadow models.
+        min_std: floor on every σ, so that identical shadow values do not divide by zero.
+
+    Returns:
+        (n,) float64 scores, higher = more likely a member; use with :func:`~rum_core.metrics.auc` and
+        :func:`~rum_core.metrics.tpr_at_fpr`.
+
+    Raises:
+        ValueError: for empty, misshapen or infinite inputs, NaN in ``target_stat``, or an example without
+            enough shadow values (naming the argument and the columns).
+    """
+    t = _finite_float("target_stat", target_stat, 1)
+    if not isinstance(global_variance, (bool, np.bool_)):
+        raise TypeError(f"global_variance must be a bool, got {type(global_variance).__name__}")
+    try:
+        min_std = float(min_std)
+    except (TypeError, ValueError):
+        raise TypeError(f"min_std must be a number, got {min_std!r}") from None
+    if not min_std > 0 or not np.isfinite(min_std):
+        raise ValueError(f"min_std must be positive and finite, got {min_std}")
+    need = 1 if global_variance else 2
+    mu_out, c_out, ssd_out = _population("out_stats", out_stats, len(t), need)
+    sd_out = _std("out_stats", c_out, ssd_out, bool(global_variance), min_std)
+    if in_stats is None:
+        from scipy.stats import norm
+
+        return norm.logcdf((t - mu_out) / sd_out)
+    mu_in, c_in, ssd_in = _population("in_stats", in_stats, len(t), need)
+    sd_in = _std("in_stats", c_in, ssd_in, bool(global_variance), min_std)
+    return _log_normal_pdf(t, mu_in, sd_in) - _log_normal_pdf(t, mu_out, sd_out)
+
+
+def ulira_scores(target_stat, unlearned_stats, retrained_stats, *, global_variance: bool = False,
+                 min_std: float = 1e-6) -> np.ndarray:
+    """U-LiRA (Hayes et al. 2024, "Inexact unlearning needs more careful evaluations"): LiRA for unlearning.
+
+    The question is no longer "was the example trained on?" but "was this model produced by the unlearning
+    algorithm (trained with the example, then unlearned) or by retraining without it?". The test is
+    :func:`lira_scores` with the populations renamed — no other change:
+
+    * ``unlearned_stats`` (K_u, n): shadow models trained *with* example i and then unlearned on a forget set
+      containing it (plays "in"); NaN where a shadow did not unlearn example i.
+    * ``retrained_stats`` (K_r, n): shadow models retrained *without* example i (plays "out"); NaN where
+      the example was in a shadow's training set.
+    * ``target_stat`` (n,): the audited model's statistic (logit-scaled confidence) on each forget example.
+
+    Higher scores say "unlearned, not retrained"; with targets that are sometimes unlearned and sometimes
+    retrained models, :func:`~rum_core.metrics.auc` (or the best balanced accuracy) near 0.5 means the
+    unlearning is indistinguishable from retraining for these examples.
+    """
+    return lira_scores(target_stat, unlearned_stats, retrained_stats, global_variance=global_variance,
+                       min_std=min_std)
+
