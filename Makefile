@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check rum_core tests bench book
+	$(BIN)/ruff check .
 
 # Lint, unit tests, and every chapter executed at the `smoke` profile (nbmake), in a throwaway cache.
 test: lint

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import data, unlearners
 from ._progress import progress
-from .metrics import split_accuracies, tow
+from .metrics import evaluate
 from .partition import random_forget_set
 from .profiles import Profile
 from .training import train_model
@@ -68,9 +68,12 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
         forget_name: names the forget-set procedure in the cache key and in the ``forget_set`` column.
 
     Returns:
-        One row per (seed, method) with columns ``seed, forget_set, method, forget, retain, test, tow,
-        seconds, grad_evals, rel_seconds, rel_grad_evals`` (the last two relative to that seed's retrain);
-        the retrain reference itself appears as method ``retrain`` (ToW = 1).
+        One row per (seed, method) with columns ``seed, forget_set, method``; the unlearned model's accuracy
+        on ``forget, retain, test``; ``tow``; the paper's MIA efficacy ``mia`` (and ``mia_retrain``),
+        ``mia_gap``, ``tow_mia``; the loss-attack AUC ``loss_auc``; the cost ``seconds, grad_evals`` and
+        ``rel_seconds, rel_grad_evals`` relative to that seed's retrain (see
+        :func:`rum_core.metrics.evaluate`). The retrain reference itself appears as method ``retrain``
+        (ToW = 1, MIA gap = 0).
     """
     specs = _method_specs(profile, methods)
     forget_sets = forget_sets or random_forget_sets(profile)
@@ -86,14 +89,12 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
             forget = forget_sets(bundle, seed)
             reference = unlearners.make("retrain", **profile.method_hparams("retrain"))(
                 original, bundle, forget, seed=seed, progress_bar=progress_bar)
-            ref_acc = split_accuracies(reference.model, bundle, forget)
-            rows.append(_row(seed, forget_name, "retrain", ref_acc, ref_acc, reference))
+            rows.append(_row(seed, forget_name, "retrain", reference, reference, bundle, forget))
             for label, spec in specs.items():
                 hp = {k: v for k, v in spec.items() if k != "method"}
                 result = unlearners.make(spec["method"], **hp)(original, bundle, forget, seed=seed,
                                                                 progress_bar=progress_bar)
-                rows.append(_row(seed, forget_name, label, split_accuracies(result.model, bundle, forget),
-                                 ref_acc, result))
+                rows.append(_row(seed, forget_name, label, result, reference, bundle, forget))
         return _with_relative_cost(pd.DataFrame(rows))
 
     if not use_cache:
@@ -129,6 +130,10 @@ def _with_relative_cost(runs: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
-def _row(seed, forget_name, method, acc, ref_acc, result) -> dict:
-    return {"seed": seed, "forget_set": forget_name, "method": method, **acc,
-            "tow": tow(acc, ref_acc), "seconds": result.seconds, "grad_evals": result.grad_evals}
+def _row(seed, forget_name, method, result, reference, bundle, forget) -> dict:
+    """One tidy row: the unlearned model's accuracies and every shadow-free metric against retrain."""
+    ev = evaluate(result.model, reference.model, bundle, forget, seed=seed)
+    return {"seed": seed, "forget_set": forget_name, "method": method, **ev.unlearned_acc, "tow": ev.tow,
+            "mia": ev.unlearned_mia, "mia_retrain": ev.retrained_mia, "mia_gap": ev.mia_gap,
+            "tow_mia": ev.tow_mia, "loss_auc": ev.unlearned_loss_auc,
+            "seconds": result.seconds, "grad_evals": result.grad_evals}

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["image_grid", "grouped_bars"]
+__all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves"]
 
 
 def _axes(ax, figsize):
@@ -64,4 +64,60 @@ def grouped_bars(summary: pd.DataFrame, *, group: str, metrics: Sequence[str], l
     ax.legend(frameon=False, fontsize=8, ncols=min(4, len(groups)))
     if title:
         ax.set_title(title)
+    return fig
+
+
+def tow_vs_cost(summary: pd.DataFrame, *, label: str = "method", x: str = "rel_grad_evals", y: str = "tow",
+                ax=None, title: str | None = None, xlabel: str = "cost relative to retrain (gradient evaluations)",
+                ylabel: str = "ToW"):
+    """Scatter of quality (``y``) against cost (``x``, log scale) with 95% interval bars, one point per row."""
+    fig, ax = _axes(ax, (6.0, 4.0))
+    for _, row in summary.iterrows():
+        xv = max(float(row[x]), 1e-4)
+        xerr = row.get(f"{x}_ci", np.nan)
+        yerr = row.get(f"{y}_ci", np.nan)
+        ax.errorbar([xv], [row[y]], xerr=None if not np.isfinite(xerr) else [[min(xerr, xv * 0.99)], [xerr]],
+                    yerr=None if not np.isfinite(yerr) else [[yerr], [yerr]], fmt="o", capsize=3)
+        ax.annotate(str(row[label]), (xv, row[y]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def histograms(samples: dict[str, np.ndarray], *, bins=30, ax=None, title: str | None = None,
+               xlabel: str = "", range_: tuple[float, float] | None = None, density: bool = True):
+    """Overlaid step histograms of several samples (e.g. confidences on forget / retain / test)."""
+    fig, ax = _axes(ax, (4.5, 3.2))
+    for name, values in samples.items():
+        ax.hist(np.asarray(values, dtype=float), bins=bins, range=range_, histtype="step", density=density,
+                linewidth=1.5, label=f"{name} (n={len(values)})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density" if density else "count")
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, ax=None, title: str | None = None,
+               min_fpr: float = 1e-3):
+    """ROC curves ``name → (fpr, tpr)`` on log–log axes, where low-FPR behaviour is visible; chance dashed."""
+    fig, ax = _axes(ax, (4.5, 4.0))
+    grid = np.logspace(np.log10(min_fpr), 0, 50)
+    ax.plot(grid, grid, "k--", linewidth=1, label="chance")
+    for name, (fpr, tpr) in curves.items():
+        ax.step(np.clip(fpr, min_fpr, 1), np.clip(tpr, min_fpr, 1), where="post", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(min_fpr, 1)
+    ax.set_ylim(min_fpr, 1.05)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig

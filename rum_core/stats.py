@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-__all__ = ["mean_ci", "summarize"]
+__all__ = ["mean_ci", "summarize", "format_table"]
 
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
@@ -48,3 +48,18 @@ def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[st
         row["n"] = len(group)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def format_table(summary: pd.DataFrame, index: str, metrics: Sequence[str], *, digits: int = 3,
+                 names: dict[str, str] | None = None) -> pd.DataFrame:
+    """``summary`` (from :func:`summarize`) as strings ``"mean ± half-width"``, one column per metric.
+
+    A NaN half-width (a single seed) is shown as the mean alone.
+    """
+    names = names or {}
+    out = pd.DataFrame(index=pd.Index(summary[index], name=index))
+    for m in metrics:
+        means, halves = summary[m].to_numpy(), summary[f"{m}_ci"].to_numpy()
+        out[names.get(m, m)] = [f"{mu:.{digits}f}" if not np.isfinite(h) else f"{mu:.{digits}f} ± {h:.{digits}f}"
+                                for mu, h in zip(means, halves, strict=True)]
+    return out

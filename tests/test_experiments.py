@@ -11,11 +11,14 @@ def smoke():
 
 def test_unlearning_runs_table(smoke):
     runs = experiments.unlearning_runs(smoke, ["identity", "finetune"], seeds=[0, 1])
-    assert list(runs.columns) == ["seed", "forget_set", "method", "forget", "retain", "test", "tow",
-                                  "seconds", "grad_evals", "rel_seconds", "rel_grad_evals"]
+    assert list(runs.columns) == ["seed", "forget_set", "method", "forget", "retain", "test", "tow", "mia",
+                                  "mia_retrain", "mia_gap", "tow_mia", "loss_auc", "seconds", "grad_evals",
+                                  "rel_seconds", "rel_grad_evals"]
     assert len(runs) == 6 and set(runs["method"]) == {"retrain", "identity", "finetune"}
     ref = runs[runs["method"] == "retrain"]
     np.testing.assert_array_equal(ref["tow"], 1.0)  # the reference scores itself perfectly
+    np.testing.assert_array_equal(ref["mia_gap"], 0.0)
+    np.testing.assert_array_equal(ref["tow_mia"], 1.0)
     assert (runs["tow"].between(0, 1)).all()
     identity = runs[runs["method"] == "identity"]
     assert (identity["grad_evals"] == 0).all()

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rum_core.stats import mean_ci, summarize
+from rum_core.stats import format_table, mean_ci, summarize
 
 
 def test_mean_ci_hand_computed():
@@ -37,3 +37,11 @@ def test_summarize_groups_in_order():
     assert list(s["n"]) == [2, 2]
     with pytest.raises(ValueError, match="w"):
         summarize(df, "m", ["w"])
+
+
+def test_format_table_shows_mean_and_half_width():
+    df = pd.DataFrame({"m": ["a", "a", "b"], "v": [0.5, 0.7, 0.25]})
+    t = format_table(summarize(df, "m", ["v"]), "m", ["v"], digits=2, names={"v": "value"})
+    half = 12.706204736174698 * np.std([0.5, 0.7], ddof=1) / np.sqrt(2)
+    assert t.loc["a", "value"] == f"0.60 ± {half:.2f}"
+    assert t.loc["b", "value"] == "0.25"  # one seed: no interval
