@@ -71,12 +71,30 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", dataset="digits", model="mlp", model_kwargs={"hidden": (64,)},
         train=TrainConfig(epochs=8, lr=0.05, batch_size=64, weight_decay=5e-4),
-        seeds=2, unlearn={"finetune": {"epochs": 2, "lr": 0.05}},
+        seeds=2, unlearn={
+            "finetune": {"epochs": 2, "lr": 0.05},
+            "l1_sparse": {"epochs": 2, "lr": 0.05, "alpha": 2e-3},
+            "neggrad": {"epochs": 2, "lr": 0.05},
+            "neggrad_plus": {"epochs": 2, "lr": 0.1, "alpha": 0.9},
+            "random_label": {"epochs": 2, "lr": 0.1},
+            "salun": {"epochs": 2, "lr": 0.1},
+            "scrub": {"epochs": 2, "lr": 0.05, "msteps": 1},
+            "influence": {"alpha": 0.05, "n_samples": 256},
+        },
     ),
     "small": Profile(
         name="small", dataset="digits", model="mlp", model_kwargs={"hidden": (128,)},
         train=TrainConfig(epochs=30, lr=0.05, batch_size=64, weight_decay=5e-4),
-        seeds=5, unlearn={"finetune": {"epochs": 10, "lr": 0.05}},
+        seeds=5, unlearn={
+            "finetune": {"epochs": 10, "lr": 0.05},
+            "l1_sparse": {"epochs": 10, "lr": 0.05, "alpha": 2e-3},
+            "neggrad": {"epochs": 5, "lr": 0.05},
+            "neggrad_plus": {"epochs": 5, "lr": 0.1, "alpha": 0.9},
+            "random_label": {"epochs": 5, "lr": 0.1},
+            "salun": {"epochs": 10, "lr": 0.1},
+            "scrub": {"epochs": 5, "lr": 0.05, "msteps": 2},
+            "influence": {"alpha": 0.15, "damping": 1e-3, "n_samples": 1000},
+        },
     ),
     "paper": Profile(
         name="paper", dataset="cifar10", model="resnet18",

@@ -1,0 +1,457 @@
+"""The unlearning methods: interface guarantees shared by all, and the invariant each method must keep.
+
+Every test's docstring names the mistake it guards against. CPU only, small models, seconds each.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rum_core import unlearners
+from rum_core.metrics.accuracy import accuracy
+from rum_core.training import TrainConfig, train_model
+from rum_core.unlearners import UnlearnContext
+from rum_core.unlearners.influence import per_example_grads, woodfisher_ihvp
+from rum_core.unlearners.l1_sparse import l1_coefficient, l1_norm
+from rum_core.unlearners.neggrad_plus import cycled_batches
+from rum_core.unlearners.random_label import random_other_labels, relabelled_training_set, stream_generator
+from rum_core.unlearners.salun import forget_gradient_magnitudes, mask_from_scores, saliency_mask
+from rum_core.unlearners.scrub import distill_kl
+
+NEW_METHODS = ["l1_sparse", "neggrad", "neggrad_plus", "random_label", "salun", "scrub", "influence"]
+
+
+def fast_hparams(method: str) -> dict:
+    """Small settings so a run takes milliseconds on the synthetic set."""
+    valid = unlearners.make(method).hparams
+    hp = {k: v for k, v in {"epochs": 2, "batch_size": 32}.items() if k in valid}
+    if method == "influence":
+        hp["n_samples"] = 64
+    if method == "scrub":
+        hp["msteps"] = 1
+    return hp
+
+
+def forget_set(n: int, step: int) -> np.ndarray:
+    return np.arange(0, n, step)
+
+
+def run_ctx(method: str, model, bundle, forget, seed=0, **hparams) -> UnlearnContext:
+    """Run a method's ``_unlearn`` on a copy, returning the context (for what it records in ``extras``)."""
+    unl = unlearners.make(method, **hparams)
+    retain = np.setdiff1d(np.arange(len(bundle.train)), forget)
+    ctx = UnlearnContext(model=copy.deepcopy(model), bundle=bundle, forget=np.asarray(forget), retain=retain,
+                         seed=seed, device=torch.device("cpu"), progress_bar=False)
+    unl._unlearn(ctx)
+    return ctx
+
+
+def states_equal(a, b) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def forget_loss(model, split) -> float:
+    with torch.no_grad():
+        return float(F.cross_entropy(model(split.x), split.y))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: one intra-op thread is faster, and far faster when other processes share the cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def fitted_digits(digits):
+    """An MLP that fits the digits training set (≈100% train accuracy)."""
+    model, _ = train_model(digits, "mlp", TrainConfig(epochs=12, lr=0.05, batch_size=64), seed=0,
+                           model_kwargs={"hidden": (64,)}, use_cache=False)
+    return model
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Shared guarantees
+
+
+def test_all_methods_registered():
+    """Guards against a method file that is never imported, so ``make(name)`` fails at use time."""
+    assert set(NEW_METHODS) <= set(unlearners.available())
+
+
+@pytest.mark.parametrize("method", unlearners.available())
+def test_original_model_bit_identical(method, synthetic, fitted_mlp):
+    """Guards against a method that trains the model it is given instead of a copy (or touches its grads),
+    or that draws from torch's global random state (which would make callers' results depend on it)."""
+    before = copy.deepcopy(fitted_mlp.state_dict())
+    rng = torch.get_rng_state()
+    result = unlearners.make(method, **fast_hparams(method))(fitted_mlp, synthetic, forget_set(240, 8), seed=0)
+    assert torch.equal(torch.get_rng_state(), rng)
+    after = fitted_mlp.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in fitted_mlp.parameters())
+    assert result.model is not fitted_mlp
+
+
+@pytest.mark.parametrize("method", unlearners.available())
+def test_same_seed_same_result(method, synthetic, fitted_mlp):
+    """Guards against hidden global randomness (unseeded shuffling, labels, samples): same seed, same bits."""
+    unl = unlearners.make(method, **fast_hparams(method))
+    a = unl(fitted_mlp, synthetic, forget_set(240, 8), seed=3)
+    b = unl(fitted_mlp, synthetic, forget_set(240, 8), seed=3)
+    assert states_equal(a.model, b.model)
+    assert a.grad_evals == b.grad_evals
+
+
+@pytest.mark.parametrize("method", ["random_label", "salun", "neggrad_plus", "scrub"])
+def test_seed_matters(method, synthetic, fitted_mlp):
+    """Guards against a seed that is accepted but ignored (every seed giving the same run)."""
+    unl = unlearners.make(method, **fast_hparams(method), lr=0.05)
+    a = unl(fitted_mlp, synthetic, forget_set(240, 8), seed=0)
+    b = unl(fitted_mlp, synthetic, forget_set(240, 8), seed=1)
+    assert not states_equal(a.model, b.model)
+
+
+@pytest.mark.parametrize("method", NEW_METHODS)
+def test_bad_index_sets_raise(method, synthetic, fitted_mlp):
+    """Guards against silently unlearning nothing, or training on forgotten examples, for bad index sets."""
+    unl = unlearners.make(method, **fast_hparams(method))
+    with pytest.raises(ValueError, match="empty"):
+        unl(fitted_mlp, synthetic, [], seed=0)
+    with pytest.raises(ValueError, match="overlap"):
+        unl(fitted_mlp, synthetic, [0, 1, 2], [2, 3, 4], seed=0)
+    with pytest.raises(ValueError, match="out of range"):
+        unl(fitted_mlp, synthetic, [0, 240], seed=0)
+
+
+def test_unknown_method_and_hparam_list_valid_ones():
+    """Guards against typos being ignored (a misspelt hyperparameter silently running the defaults)."""
+    with pytest.raises(ValueError, match="salun"):
+        unlearners.make("sal_un")
+    for method in NEW_METHODS:
+        with pytest.raises(ValueError, match="valid: .*lr|valid: .*alpha"):
+            unlearners.make(method, learning_rate=0.1)
+
+
+@pytest.mark.parametrize(("method", "bad"), [
+    ("salun", {"selection": "smallest"}), ("salun", {"mask_ratio": 1.5}), ("neggrad_plus", {"alpha": 1.2}),
+    ("scrub", {"msteps": -1}), ("scrub", {"temperature": 0.0}), ("influence", {"params": "last"}),
+    ("influence", {"damping": 0.0}), ("l1_sparse", {"alpha": -1.0})])
+def test_invalid_hparam_values_raise(method, bad):
+    """Guards against nonsense settings (inverted masks, negative temperatures) running without complaint."""
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        unlearners.make(method, **bad)
+
+
+def test_grad_evals_are_counted_honestly(synthetic, fitted_mlp):
+    """Guards against cost tables that count batches or steps instead of per-example forward+backward passes."""
+    forget = forget_set(240, 8)
+    nf, nr = len(forget), 240 - len(forget)
+    ep, bs = 3, 32
+
+    def evals(method, **hp):
+        return unlearners.make(method, epochs=ep, batch_size=bs, **hp)(fitted_mlp, synthetic, forget).grad_evals
+
+    assert evals("neggrad") == ep * nf
+    assert evals("l1_sparse") == ep * nr
+    assert evals("random_label") == ep * (nr + nf)
+    assert evals("salun") == nf + ep * (nr + nf)
+    assert evals("scrub", msteps=2) == 2 * nf + ep * nr
+    steps = ep * math.ceil(nr / bs)
+    cycle = [bs] * (nf // bs) + ([nf % bs] if nf % bs else [])
+    drawn = sum(cycle[i % len(cycle)] for i in range(steps))
+    assert evals("neggrad_plus", alpha=0.5) == ep * nr + drawn
+    assert unlearners.make("influence", n_samples=50)(fitted_mlp, synthetic, forget).grad_evals == nf + 50
+
+
+# ----------------------------------------------------------------------------------------------------------
+# NegGrad and NegGrad+
+
+
+def test_neggrad_lowers_forget_accuracy(digits, fitted_digits):
+    """Guards against a sign error that makes NegGrad descend (fine-tune) on the forget set."""
+    forget = forget_set(len(digits.train), 20)
+    f = digits.train.subset(forget)
+    assert accuracy(fitted_digits, f.x, f.y) == 1.0
+    out = unlearners.make("neggrad", lr=0.1, epochs=5, batch_size=32)(fitted_digits, digits, forget).model
+    assert accuracy(out, f.x, f.y) < 0.9
+    assert forget_loss(out, f) > 10 * forget_loss(fitted_digits, f)
+
+
+@pytest.mark.parametrize("augment", [None, "crop"])
+def test_neggrad_plus_alpha_one_is_finetune(synthetic, fitted_mlp, augment):
+    """Guards against NegGrad+ drawing retain batches (or augmentation) from a different random sequence
+    than fine-tuning, so that α = 1 would not reduce to fine-tuning."""
+    hp = {"epochs": 3, "lr": 0.05, "batch_size": 32, "augment": augment}
+    forget = forget_set(240, 8)
+    ng = unlearners.make("neggrad_plus", alpha=1.0, **hp)(fitted_mlp, synthetic, forget, seed=5)
+    ft = unlearners.make("finetune", **hp)(fitted_mlp, synthetic, forget, seed=5)
+    assert states_equal(ng.model, ft.model)
+    assert ng.grad_evals == ft.grad_evals
+
+
+def test_neggrad_plus_ascends_on_forget(digits, fitted_digits):
+    """Guards against the forget term being dropped or added with the wrong sign (α < 1 must forget more
+    than plain fine-tuning with the same recipe)."""
+    forget = forget_set(len(digits.train), 20)
+    f = digits.train.subset(forget)
+    hp = {"epochs": 2, "lr": 0.05, "batch_size": 64}
+    ng = unlearners.make("neggrad_plus", alpha=0.8, **hp)(fitted_digits, digits, forget).model
+    ft = unlearners.make("neggrad_plus", alpha=1.0, **hp)(fitted_digits, digits, forget).model
+    assert forget_loss(ng, f) > 2 * forget_loss(ft, f)
+
+
+def test_cycled_batches_cover_every_example_each_pass():
+    """Guards against forget batches that repeat some examples and skip others within a pass."""
+    it = cycled_batches(10, 4, torch.Generator().manual_seed(0))
+    for _ in range(3):
+        batches = [next(it) for _ in range(3)]
+        assert [len(b) for b in batches] == [4, 4, 2]
+        assert sorted(torch.cat(batches).tolist()) == list(range(10))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# L1-sparse
+
+
+def test_l1_coefficient_decays_linearly_to_zero(synthetic, fitted_mlp):
+    """Guards against a constant (or per-epoch stepped, or increasing) L1 coefficient."""
+    assert l1_coefficient(0.2, 0.0) == 0.2
+    assert l1_coefficient(0.2, 1.0) == 0.0
+    assert l1_coefficient(0.2, 0.25) == pytest.approx(0.15)
+    ctx = run_ctx("l1_sparse", fitted_mlp, synthetic, forget_set(240, 8), alpha=0.01, epochs=3, batch_size=32)
+    used = np.array(ctx.extras["l1_alpha"])
+    steps = 3 * math.ceil((240 - 30) / 32)
+    assert len(used) == steps
+    assert used[0] == pytest.approx(0.01)
+    np.testing.assert_allclose(used, 0.01 * (1 - np.arange(steps) / steps), rtol=1e-12)
+    assert np.all(np.diff(used) < 0)
+
+
+def test_l1_penalty_shrinks_weights(synthetic, fitted_mlp):
+    """Guards against the penalty being computed but not added to the loss."""
+    forget = forget_set(240, 8)
+    hp = {"epochs": 3, "lr": 0.05, "batch_size": 32}
+    sparse = unlearners.make("l1_sparse", alpha=0.01, **hp)(fitted_mlp, synthetic, forget).model
+    plain = unlearners.make("l1_sparse", alpha=0.0, **hp)(fitted_mlp, synthetic, forget).model
+    plain_ft = unlearners.make("finetune", **hp)(fitted_mlp, synthetic, forget).model
+    assert states_equal(plain, plain_ft)
+    with torch.no_grad():
+        assert float(l1_norm(sparse)) < 0.95 * float(l1_norm(plain))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Random-label
+
+
+@pytest.mark.parametrize("num_classes", [2, 3, 10, 100])
+def test_random_labels_never_true_and_cover_other_classes(num_classes):
+    """Guards against relabelling that can return the true label, or only draws from some classes (the
+    authors' code relabelled only on CIFAR-10)."""
+    gen = torch.Generator().manual_seed(0)
+    y = torch.arange(num_classes).repeat(max(400, 30 * num_classes))  # ≥ 30 expected draws per pair
+    new = random_other_labels(y, num_classes, gen)
+    assert not bool((new == y).any())
+    assert int(new.min()) >= 0 and int(new.max()) < num_classes
+    for c in range(num_classes):
+        drawn = torch.bincount(new[y == c], minlength=num_classes)
+        assert drawn[c] == 0
+        assert bool((drawn[torch.arange(num_classes) != c] > 0).all())
+    counts = torch.bincount(new, minlength=num_classes).double()
+    assert float(counts.std() / counts.mean()) < 0.1  # roughly uniform overall
+
+
+def test_random_labels_reject_single_class():
+    """Guards against an infinite loop or a silent no-op when no other class exists."""
+    with pytest.raises(ValueError, match="2 classes"):
+        random_other_labels(torch.zeros(3, dtype=torch.long), 1, torch.Generator())
+    with pytest.raises(ValueError, match="labels"):
+        random_other_labels(torch.tensor([0, 5]), 4, torch.Generator())
+
+
+def test_random_label_training_set(synthetic, fitted_mlp):
+    """Guards against relabelling the retain set, or leaving a forget example with its true label."""
+    forget = forget_set(240, 8)
+    retain = np.setdiff1d(np.arange(240), forget)
+    ctx = UnlearnContext(model=fitted_mlp, bundle=synthetic, forget=forget, retain=retain, seed=0,
+                         device=torch.device("cpu"), progress_bar=None)
+    x, y = relabelled_training_set(ctx)
+    assert torch.equal(x[:len(retain)], synthetic.train.x[retain])
+    assert torch.equal(y[:len(retain)], synthetic.train.y[retain])
+    assert not bool((y[len(retain):] == synthetic.train.y[forget]).any())
+
+
+def test_stream_generators_are_independent_and_stable():
+    """Guards against a side stream (labels, forget cycling) reusing the shuffling stream of the seed."""
+    a = torch.randperm(50, generator=stream_generator(0, "a"))
+    assert torch.equal(a, torch.randperm(50, generator=stream_generator(0, "a")))
+    assert not torch.equal(a, torch.randperm(50, generator=stream_generator(0, "b")))
+    assert not torch.equal(a, torch.randperm(50, generator=torch.Generator().manual_seed(0)))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SalUn
+
+
+def test_mask_from_scores_keeps_largest():
+    """Guards against the inverted mask of the authors' copy (keeping the smallest gradients)."""
+    scores = {"a": torch.tensor([0.1, 5.0, 3.0]), "b": torch.tensor([[4.0, 0.2]])}
+    m = mask_from_scores(scores, 0.4)  # k = 2 of 5: the 5.0 and the 4.0
+    assert m["a"].tolist() == [False, True, False] and m["b"].tolist() == [[True, False]]
+    legacy = mask_from_scores(scores, 0.4, "smallest_legacy")
+    assert legacy["a"].tolist() == [True, False, False] and legacy["b"].tolist() == [[False, True]]
+    assert not any(v.any() for v in mask_from_scores(scores, 0.0).values())
+    assert all(v.all() for v in mask_from_scores(scores, 1.0).values())
+
+
+def test_salun_mask_keeps_largest_gradients(synthetic, fitted_mlp):
+    """Guards against a mask that keeps the smallest |grad| or ranks per layer instead of globally."""
+    f = synthetic.train.subset(forget_set(240, 8))
+    scores = forget_gradient_magnitudes(fitted_mlp, f.x, f.y, batch_size=7)
+    mask = saliency_mask(fitted_mlp, f.x, f.y, 0.3, batch_size=7)
+    kept = torch.cat([scores[n][mask[n]] for n in scores])
+    dropped = torch.cat([scores[n][~mask[n]] for n in scores])
+    total = sum(s.numel() for s in scores.values())
+    assert kept.numel() == int(0.3 * total)
+    assert float(kept.min()) >= float(dropped.max())
+    assert float(kept.min()) > 0
+    # a global ranking: layers get very different shares
+    shares = [float(mask[n].double().mean()) for n in mask]
+    assert max(shares) - min(shares) > 0.1
+
+
+def test_salun_saliency_is_gradient_at_given_model(synthetic, fitted_mlp):
+    """Guards against computing the saliency while taking optimizer steps (the upstream bug): it must be
+    |∇ of the summed forget loss| at the model as given, whatever the batch size."""
+    f = synthetic.train.subset(forget_set(240, 8))
+    model = copy.deepcopy(fitted_mlp)
+    loss = F.cross_entropy(model(f.x), f.y, reduction="sum")
+    expected = dict(zip([n for n, _ in model.named_parameters()],
+                        torch.autograd.grad(loss, list(model.parameters())), strict=True))
+    got = forget_gradient_magnitudes(fitted_mlp, f.x, f.y, batch_size=4)
+    for name, g in expected.items():
+        torch.testing.assert_close(got[name], g.abs(), rtol=1e-4, atol=1e-7)
+
+
+def test_salun_tau_zero_changes_nothing(synthetic, fitted_mlp):
+    """Guards against weight decay or momentum moving weights that the mask froze (τ = 0 freezes all)."""
+    out = unlearners.make("salun", mask_ratio=0.0, epochs=5, lr=0.5, weight_decay=0.05, batch_size=32)(
+        fitted_mlp, synthetic, forget_set(240, 8)).model
+    assert states_equal(out, fitted_mlp)
+
+
+def test_salun_masked_weights_stay_bit_identical(synthetic, fitted_mlp):
+    """Guards against masking only the gradient: with momentum and weight decay the frozen weights would
+    still drift. Masked entries must equal the original bit for bit after many steps; the others move."""
+    ctx = run_ctx("salun", fitted_mlp, synthetic, forget_set(240, 8), mask_ratio=0.3, epochs=20, lr=0.1,
+                  momentum=0.9, weight_decay=0.05, batch_size=16)
+    orig = dict(fitted_mlp.named_parameters())
+    changed = total_trainable = 0
+    for name, p in ctx.model.named_parameters():
+        mask = ctx.extras["mask"][name]
+        assert torch.equal(p.detach()[~mask], orig[name].detach()[~mask]), name
+        changed += int((p.detach()[mask] != orig[name].detach()[mask]).sum())
+        total_trainable += int(mask.sum())
+    assert changed > 0.9 * total_trainable
+    # parametrizations removed, parameters in their original order
+    assert list(ctx.model.state_dict()) == list(fitted_mlp.state_dict())
+    assert type(ctx.model.head) is type(fitted_mlp.head)
+
+
+def test_salun_legacy_selection_differs(synthetic, fitted_mlp):
+    """Guards against the selection switch being ignored (legacy and fixed masks must be complementary-ish)."""
+    forget = forget_set(240, 8)
+    a = run_ctx("salun", fitted_mlp, synthetic, forget, epochs=1, batch_size=32).extras["mask"]
+    b = run_ctx("salun", fitted_mlp, synthetic, forget, epochs=1, batch_size=32,
+                selection="smallest_legacy").extras["mask"]
+    overlap = sum(int((a[n] & b[n]).sum()) for n in a)
+    assert overlap <= 0.01 * sum(v.numel() for v in a.values())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SCRUB
+
+
+@pytest.mark.parametrize(("epochs", "msteps", "expected"), [(4, 2, [1, 2]), (3, 0, []), (3, 10, [1, 2, 3])])
+def test_scrub_max_steps_only_in_first_msteps_epochs(synthetic, fitted_mlp, epochs, msteps, expected):
+    """Guards against max steps every epoch, or one extra (the SCRUB code's ``epoch <= msteps`` with 0-based
+    epochs runs msteps + 1 of them)."""
+    forget = forget_set(240, 8)
+    ctx = run_ctx("scrub", fitted_mlp, synthetic, forget, epochs=epochs, msteps=msteps, batch_size=32)
+    assert ctx.extras["max_epochs"] == expected
+    assert ctx.grad_evals == len(expected) * len(forget) + epochs * (240 - len(forget))
+
+
+def test_scrub_max_steps_push_away_from_teacher(digits, fitted_digits):
+    """Guards against a sign error in the max step: it must increase the divergence from the teacher on S.
+    (While the student equals the teacher the KL gradient is zero, so max steps bite only after min steps
+    have moved it: compare 3 epochs with max steps in all of them against none.)"""
+    forget = forget_set(len(digits.train), 20)
+    f = digits.train.subset(forget)
+    hp = {"epochs": 3, "lr": 0.05, "batch_size": 32}
+    pushed = unlearners.make("scrub", msteps=3, **hp)(fitted_digits, digits, forget).model
+    kept = unlearners.make("scrub", msteps=0, **hp)(fitted_digits, digits, forget).model
+    with torch.no_grad():
+        teacher = fitted_digits(f.x)
+        assert float(distill_kl(pushed(f.x), teacher, 4.0)) > 5 * float(distill_kl(kept(f.x), teacher, 4.0))
+    assert forget_loss(pushed, f) > 2 * forget_loss(kept, f)
+
+
+def test_distill_kl_matches_definition():
+    """Guards against KL in the wrong direction or without the T² scaling."""
+    gen = torch.Generator().manual_seed(0)
+    s, t = torch.randn(5, 4, generator=gen), torch.randn(5, 4, generator=gen)
+    temp = 3.0
+    ps, pt = torch.softmax(s / temp, 1), torch.softmax(t / temp, 1)
+    expected = (pt * (pt.log() - ps.log())).sum(1).mean() * temp**2
+    torch.testing.assert_close(distill_kl(s, t, temp), expected)
+    assert float(distill_kl(t, t, temp)) == pytest.approx(0.0, abs=1e-7)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Influence
+
+
+def test_woodfisher_matches_dense_inverse():
+    """Guards against a wrong Woodbury/Sherman–Morrison update (e.g. the authors' single running vector)."""
+    gen = torch.Generator().manual_seed(0)
+    G, v, lam = torch.randn(12, 7, generator=gen), torch.randn(7, generator=gen), 0.3
+    dense = torch.linalg.solve(lam * torch.eye(7, dtype=torch.float64) + G.double().T @ G.double() / 12, v.double())
+    torch.testing.assert_close(woodfisher_ihvp(G, v, lam).double(), dense, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(woodfisher_ihvp(G, v, lam, recursive=True).double(), dense, rtol=1e-5, atol=1e-6)
+
+
+def test_per_example_grads_match_autograd(synthetic, fitted_mlp):
+    """Guards against per-example gradients that are batch means, or columns in the wrong parameter order."""
+    x, y = synthetic.train.x[:5], synthetic.train.y[:5]
+    G = per_example_grads(fitted_mlp, x, y, batch_size=2)
+    head = per_example_grads(fitted_mlp, x, y, params="head", batch_size=2)
+    model = copy.deepcopy(fitted_mlp)
+    for i in range(5):
+        grads = torch.autograd.grad(F.cross_entropy(model(x[i:i + 1]), y[i:i + 1]), list(model.parameters()))
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        torch.testing.assert_close(G[i], flat, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(head[i], flat[-head.shape[1]:], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("params", ["all", "head"])
+def test_influence_raises_forget_loss(digits, fitted_digits, params):
+    """Guards against a Newton step of the wrong sign (adding the forget set's influence instead of removing
+    it) or one that wrecks the model."""
+    forget = forget_set(len(digits.train), 20)
+    f = digits.train.subset(forget)
+    out = unlearners.make("influence", alpha=0.3, n_samples=300, params=params)(fitted_digits, digits, forget)
+    assert forget_loss(out.model, f) > 3 * forget_loss(fitted_digits, f)
+    assert accuracy(out.model, digits.test.x, digits.test.y) > 0.9
+    sign_flipped = unlearners.make("influence", alpha=-0.3, n_samples=300, params=params)(fitted_digits, digits,
+                                                                                           forget)
+    assert forget_loss(sign_flipped.model, f) < forget_loss(fitted_digits, f)
