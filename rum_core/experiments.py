@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import data, unlearners
 from ._progress import progress
-from .metrics import evaluate
+from .metrics import compare_reports, model_report
 from .partition import random_forget_set
 from .profiles import Profile
 from .training import train_model
@@ -89,12 +89,14 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
             forget = forget_sets(bundle, seed)
             reference = unlearners.make("retrain", **profile.method_hparams("retrain"))(
                 original, bundle, forget, seed=seed, progress_bar=progress_bar)
-            rows.append(_row(seed, forget_name, "retrain", reference, reference, bundle, forget))
+            ref_report = model_report(reference.model, bundle, forget, seed=seed)
+            rows.append(_row(seed, forget_name, "retrain", reference, ref_report, ref_report))
             for label, spec in specs.items():
                 hp = {k: v for k, v in spec.items() if k != "method"}
                 result = unlearners.make(spec["method"], **hp)(original, bundle, forget, seed=seed,
                                                                 progress_bar=progress_bar)
-                rows.append(_row(seed, forget_name, label, result, reference, bundle, forget))
+                report = model_report(result.model, bundle, forget, seed=seed)
+                rows.append(_row(seed, forget_name, label, result, report, ref_report))
         return _with_relative_cost(pd.DataFrame(rows))
 
     if not use_cache:
@@ -130,9 +132,9 @@ def _with_relative_cost(runs: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
-def _row(seed, forget_name, method, result, reference, bundle, forget) -> dict:
+def _row(seed, forget_name, method, result, report, ref_report) -> dict:
     """One tidy row: the unlearned model's accuracies and every shadow-free metric against retrain."""
-    ev = evaluate(result.model, reference.model, bundle, forget, seed=seed)
+    ev = compare_reports(report, ref_report)
     return {"seed": seed, "forget_set": forget_name, "method": method, **ev.unlearned_acc, "tow": ev.tow,
             "mia": ev.unlearned_mia, "mia_retrain": ev.retrained_mia, "mia_gap": ev.mia_gap,
             "tow_mia": ev.tow_mia, "loss_auc": ev.unlearned_loss_auc,

@@ -4,10 +4,13 @@ import os
 import tempfile
 
 import pytest
+import torch
 
 os.environ.setdefault("RUM_PROGRESS", "0")
 if "RUM_CACHE" not in os.environ:
     os.environ["RUM_CACHE"] = tempfile.mkdtemp(prefix="rum_core-test-cache-")
+# The test models are tiny: one thread is faster than two and immune to a busy machine's oversubscription.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -141,11 +141,12 @@ def test_loss_mia_auc_separates_and_is_chance_on_identical_distributions():
     assert 0.8 < loss_mia_auc(low, high, scoring="accuracy") <= 1.0
 
 
-def test_loss_mia_auc_standardize_fixes_the_degenerate_tiny_loss_case():
-    """Guards against the kit attacker's silent 0.5 when all losses are ~0 going unnoticed/unfixable."""
+def test_loss_mia_auc_does_not_collapse_on_tiny_losses():
+    """A generic solver stops at w = 0 when every loss is ~1e-6 and reports a silent 0.5; the exact
+    solver keeps the (tiny) weight's sign, so separable losses are still detected, scaled or not."""
     rng = np.random.default_rng(0)
     forget, test = rng.uniform(0, 1e-6, 200), rng.uniform(1e-6, 2e-6, 200)
-    assert loss_mia_auc(forget, test) < 0.6  # the kit's unscaled attacker stalls at w ≈ 0 (exactly 0.5 today)
+    assert loss_mia_auc(forget, test) > 0.95
     assert loss_mia_auc(forget, test, standardize=True) > 0.95
 
 
@@ -444,3 +445,49 @@ def test_model_helpers_bad_input(overfit):
         evaluate(model, model, None, train_idx[:5])
     with pytest.raises(ValueError, match="forget_idx is empty"):
         evaluate(model, model, bundle, [])
+
+
+def test_logistic_regression_1d_matches_scikit_learn():
+    """The fast attacker must solve scikit-learn's default LogisticRegression objective, not another one."""
+    from sklearn.linear_model import LogisticRegression
+
+    from rum_core.metrics.mia import logistic_regression_1d
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0.3, 1.0, 200), rng.normal(1.0, 0.5, 150)])
+    y = np.concatenate([np.ones(200), np.zeros(150)]).astype(int)
+    ref = LogisticRegression(tol=1e-10, max_iter=1000).fit(x.reshape(-1, 1), y)
+    w, b = logistic_regression_1d(x, y)
+    assert w == pytest.approx(ref.coef_[0, 0], abs=1e-5)
+    assert b == pytest.approx(ref.intercept_[0], abs=1e-5)
+
+
+def test_loss_mia_auc_equals_cross_validated_scikit_learn_pipeline():
+    """Same splits, same attacker, same score as the kit's cross_val_score formulation."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedShuffleSplit, cross_val_score
+
+    rng = np.random.default_rng(1)
+    forget, test = rng.gamma(2.0, 0.2, 80), rng.gamma(2.0, 0.3, 80)
+    x = np.concatenate([forget, test]).reshape(-1, 1)
+    y = np.r_[np.ones(80), np.zeros(80)].astype(int)
+    for scoring in ("roc_auc", "accuracy"):
+        cv = StratifiedShuffleSplit(n_splits=10, random_state=3)
+        expected = cross_val_score(LogisticRegression(tol=1e-10), x, y, cv=cv, scoring=scoring).mean()
+        assert loss_mia_auc(forget, test, seed=3, scoring=scoring) == pytest.approx(expected, abs=1e-6)
+
+
+def test_compare_reports_refuses_reports_of_different_splits():
+    """Mixing a report of one forget set with a report of another would give a meaningless gap."""
+    from rum_core import data, training
+    from rum_core.metrics import compare_reports, model_report
+
+    bundle = data.load("synthetic")
+    model, _ = training.train_model(bundle, "mlp", training.TrainConfig(epochs=2, lr=0.05, batch_size=32),
+                                    use_cache=False)
+    a = model_report(model, bundle, np.arange(20), seed=0)
+    assert compare_reports(a, a).mia_gap == 0.0
+    with pytest.raises(ValueError, match="n_forget"):
+        compare_reports(a, model_report(model, bundle, np.arange(30), seed=0))
+    with pytest.raises(ValueError, match="seed"):
+        compare_reports(a, model_report(model, bundle, np.arange(20), seed=1))

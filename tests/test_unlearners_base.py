@@ -75,3 +75,9 @@ def test_bad_model_or_bundle(synthetic, fitted_mlp, digits):
         unlearners.make("finetune")(fitted_mlp, synthetic.train, [0])
     with pytest.raises(ValueError, match="classes"):
         unlearners.make("finetune")(fitted_mlp, digits, [0])
+
+
+def test_method_records_reach_the_caller(synthetic, fitted_mlp):
+    """What a method records about its run (here SCRUB's max-step epochs) is returned, not lost."""
+    result = unlearners.make("scrub", epochs=3, msteps=2, lr=0.01, batch_size=32)(fitted_mlp, synthetic, FORGET)
+    assert result.extras["max_epochs"] == [1, 2]

@@ -25,7 +25,8 @@ from .mia import (
     true_label_loss,
 )
 
-__all__ = ["CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate"]
+__all__ = ["CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate", "ModelReport",
+           "model_report", "compare_reports"]
 
 #: Per-example statistics :func:`confidences` can compute.
 CONFIDENCE_KINDS = ("true_label", "logit", "loss")
@@ -131,7 +132,37 @@ class Evaluation:
         return asdict(self)
 
 
-def _model_metrics(model, bundle, forget, retain, seed: int) -> dict:
+@dataclass(frozen=True)
+class ModelReport:
+    """The per-model half of an evaluation: accuracies, MIA efficacy and loss-attack AUC of one model on
+    one forget / retain split, with the seed its attacks used. Compute a reference model's report once and
+    compare many unlearned models against it with :func:`compare_reports`."""
+
+    acc: dict
+    mia: float
+    loss_auc: float
+    n_forget: int
+    n_retain: int
+    n_test: int
+    seed: int
+
+
+def model_report(model: torch.nn.Module, bundle, forget_idx, retain_idx=None, *, seed: int = 0) -> ModelReport:
+    """Accuracies, the paper's MIA efficacy and the loss-attack AUC of ``model`` (run once per set).
+
+    Raises:
+        ValueError / TypeError: as :func:`rum_core.data.check_split` for bad index sets; TypeError for a
+            model that is not a ``torch.nn.Module`` or a bundle that is not a ``DataBundle``.
+    """
+    from ..data import DataBundle, check_split
+
+    _check_model("model", model)
+    if not isinstance(bundle, DataBundle):
+        raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
+    seed = _seed(seed)
+    forget, retain = check_split(len(bundle.train), forget_idx, retain_idx)
+    if retain.size == 0:
+        raise ValueError("retain set is empty: the MIA needs retain examples as members")
     sets = {"forget": model_logits(model, bundle, forget), "retain": model_logits(model, bundle, retain),
             "test": model_logits(model, bundle, None, "test")}
     acc = {k: float(np.mean(z.argmax(axis=1) == y)) for k, (z, y) in sets.items()}
@@ -140,7 +171,8 @@ def _model_metrics(model, bundle, forget, retain, seed: int) -> dict:
     f_loss, t_loss = (_stat(*sets[k], "loss") for k in ("forget", "test"))
     loss_auc = (loss_mia_auc(f_loss, t_loss, seed=seed) if min(len(f_loss), len(t_loss)) >= 10
                 else float("nan"))
-    return {"acc": acc, "mia": mia, "loss_auc": loss_auc}
+    return ModelReport(acc=acc, mia=mia, loss_auc=loss_auc, n_forget=int(forget.size),
+                       n_retain=int(retain.size), n_test=len(bundle.test), seed=seed)
 
 
 def evaluate(unlearned: torch.nn.Module, retrained: torch.nn.Module, bundle, forget_idx, retain_idx=None,
@@ -156,24 +188,29 @@ def evaluate(unlearned: torch.nn.Module, retrained: torch.nn.Module, bundle, for
         ValueError / TypeError: as :func:`rum_core.data.check_split` for bad index sets; TypeError for
             models that are not ``torch.nn.Module`` instances or a bundle that is not a ``DataBundle``.
     """
-    from ..data import DataBundle, check_split
-
     _check_model("unlearned", unlearned)
     _check_model("retrained", retrained)
-    if not isinstance(bundle, DataBundle):
-        raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
-    seed = _seed(seed)
-    forget, retain = check_split(len(bundle.train), forget_idx, retain_idx)
-    if retain.size == 0:
-        raise ValueError("retain set is empty: the MIA needs retain examples as members")
-    u = _model_metrics(unlearned, bundle, forget, retain, seed)
-    r = _model_metrics(retrained, bundle, forget, retain, seed)
+    return compare_reports(model_report(unlearned, bundle, forget_idx, retain_idx, seed=seed),
+                           model_report(retrained, bundle, forget_idx, retain_idx, seed=seed))
+
+
+def compare_reports(unlearned: ModelReport, retrained: ModelReport) -> Evaluation:
+    """Combine two :class:`ModelReport` s of the same split and seed into an :class:`Evaluation`.
+
+    Raises:
+        ValueError: when the reports were computed on different splits or with different seeds.
+    """
+    for name in ("n_forget", "n_retain", "n_test", "seed"):
+        if getattr(unlearned, name) != getattr(retrained, name):
+            raise ValueError(f"the two reports differ in {name} ({getattr(unlearned, name)} vs "
+                             f"{getattr(retrained, name)}): they must describe the same split and seed")
+    u, r = unlearned, retrained
     return Evaluation(
-        unlearned_forget_acc=u["acc"]["forget"], unlearned_retain_acc=u["acc"]["retain"],
-        unlearned_test_acc=u["acc"]["test"], retrained_forget_acc=r["acc"]["forget"],
-        retrained_retain_acc=r["acc"]["retain"], retrained_test_acc=r["acc"]["test"],
-        tow=tow(u["acc"], r["acc"]), unlearned_mia=u["mia"], retrained_mia=r["mia"],
-        mia_gap=mia_gap(u["mia"], r["mia"]), tow_mia=tow_mia(u["acc"], r["acc"], u["mia"], r["mia"]),
-        unlearned_loss_auc=u["loss_auc"], retrained_loss_auc=r["loss_auc"],
-        n_forget=int(forget.size), n_retain=int(retain.size), n_test=len(bundle.test),
+        unlearned_forget_acc=u.acc["forget"], unlearned_retain_acc=u.acc["retain"],
+        unlearned_test_acc=u.acc["test"], retrained_forget_acc=r.acc["forget"],
+        retrained_retain_acc=r.acc["retain"], retrained_test_acc=r.acc["test"],
+        tow=tow(u.acc, r.acc), unlearned_mia=u.mia, retrained_mia=r.mia,
+        mia_gap=mia_gap(u.mia, r.mia), tow_mia=tow_mia(u.acc, r.acc, u.mia, r.mia),
+        unlearned_loss_auc=u.loss_auc, retrained_loss_auc=r.loss_auc,
+        n_forget=unlearned.n_forget, n_retain=unlearned.n_retain, n_test=unlearned.n_test,
     )

@@ -43,6 +43,7 @@ class Unlearned:
     hparams: dict
     seconds: float
     grad_evals: int
+    extras: dict = field(default_factory=dict)  # what a method records about its run (e.g. SCRUB's max epochs)
 
     def cost(self) -> dict[str, float]:
         return {"seconds": self.seconds, "grad_evals": self.grad_evals}
@@ -113,7 +114,8 @@ class Unlearner:
         elapsed = time.perf_counter() - start
         ctx.model.eval()
         return Unlearned(model=ctx.model, method=self.name, hparams=dict(self.hparams),
-                         seconds=elapsed if ctx.seconds is None else ctx.seconds, grad_evals=int(ctx.grad_evals))
+                         seconds=elapsed if ctx.seconds is None else ctx.seconds, grad_evals=int(ctx.grad_evals),
+                         extras=ctx.extras)
 
     def _unlearn(self, ctx: UnlearnContext) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
