@@ -1,14 +1,39 @@
 """Forget sets: index arrays into ``bundle.train``.
 
-This module will hold every way the book chooses a forget set (random sets here; entanglement- and
-memorization-controlled sets later). Every function is deterministic for a given seed.
+This module holds every way the book chooses a forget set. Every function is deterministic for a given
+seed.
+
+Random
+    :func:`random_forget_set`  uniformly random, the paper's default.
+
+Entanglement (ES, :func:`rum_core.metrics.entanglement_score`), from the original model's embeddings
+    :func:`es_groups`        the paper's procedure: shells by distance to the centroid, pick groups 3/12/14.
+    :func:`es_controlled`    compact cluster + growing random share: ES strictly increasing by construction.
+    :func:`es_forget_sets`   either of them as an ``f(bundle, seed)`` for
+                             :func:`rum_core.experiments.unlearning_runs`.
+
+Both ES procedures return an :class:`ESForgetSets` that carries the chosen sets *and their measured ES*
+(midpoint center, retain = every other training example): the labels low / medium / high only mean
+something if the measured ES is monotone in them, which :attr:`ESForgetSets.monotone` tells.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["random_forget_set"]
+from .metrics.entanglement import _embeddings, entanglement_score
+
+__all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled", "es_forget_sets",
+           "PAPER_ES_PICKS", "PAPER_ES_GROUPS"]
+
+#: The paper's number of distance-to-centroid groups (15 on CIFAR-10, so 3,000 examples each).
+PAPER_ES_GROUPS = 15
+#: The paper's picks, read as 0-based group indices (group 14 = the last = the farthest from the centroid).
+PAPER_ES_PICKS = {"low": 3, "medium": 12, "high": 14}
 
 
 def random_forget_set(n_train: int, *, size: int | None = None, fraction: float | None = None,
@@ -29,3 +54,329 @@ def random_forget_set(n_train: int, *, size: int | None = None, fraction: float 
         raise ValueError(f"a forget set of {size} examples out of {n_train} leaves nothing to forget or retain")
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_train, size=int(size), replace=False)).astype(np.int64)
+
+
+# ------------------------------------------------------------------------------------ entanglement
+@dataclass(frozen=True)
+class ESForgetSets:
+    """Forget sets chosen by entanglement, with their measured ES.
+
+    Attributes:
+        procedure: ``"paper"`` (:func:`es_groups`) or ``"controlled"`` (:func:`es_controlled`).
+        groups: label → sorted int64 indices of that forget set, in level order (low → high).
+        es: label → ES of that set against every other example (midpoint center).
+        distance: (n,) each example's distance to the reference point: the overall centroid for
+            ``"paper"``, the anchor example for ``"controlled"``.
+        order: (n,) all indices by increasing ``distance`` (ties broken by index).
+        bounds: ``"paper"`` only: (n_groups + 1,) cut positions, group g = ``order[bounds[g]:bounds[g+1]]``.
+        group_es: ``"paper"`` only: (n_groups,) ES of every group against the rest (for plotting).
+        detail: label → the knob that made the set: the 0-based group index (``"paper"``) or the share
+            of uniformly random examples actually used (``"controlled"``).
+        anchor: ``"controlled"`` only: index of the example the compact cluster is built around.
+    """
+
+    procedure: str
+    groups: dict[str, np.ndarray]
+    es: dict[str, float]
+    distance: np.ndarray
+    order: np.ndarray
+    detail: dict[str, float]
+    bounds: np.ndarray | None = None
+    group_es: np.ndarray | None = None
+    anchor: int | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.groups)
+
+    @property
+    def monotone(self) -> bool:
+        """Whether ES strictly increases along :attr:`labels` (the labels are only valid then)."""
+        values = [self.es[k] for k in self.groups]
+        return all(a < b for a, b in zip(values, values[1:], strict=False))
+
+    def group(self, g: int) -> np.ndarray:
+        """``"paper"`` only: the sorted indices of 0-based group ``g`` (any group, picked or not)."""
+        if self.bounds is None:
+            raise ValueError("group() needs the distance groups of es_groups (procedure 'paper')")
+        n_groups = len(self.bounds) - 1
+        if isinstance(g, bool) or not isinstance(g, (int, np.integer)) or not 0 <= g < n_groups:
+            raise ValueError(f"g must be a group index in [0, {n_groups}), got {g!r}")
+        return np.sort(self.order[self.bounds[g]:self.bounds[g + 1]])
+
+    def summary(self):
+        """A DataFrame: one row per label with its size, ES and knob (group or random share)."""
+        import pandas as pd
+
+        knob = "group" if self.procedure == "paper" else "random_share"
+        return pd.DataFrame([{"level": k, "size": len(v), "es": self.es[k], knob: self.detail[k]}
+                             for k, v in self.groups.items()])
+
+
+def _set_es(emb: np.ndarray, idx: np.ndarray) -> float:
+    mask = np.zeros(len(emb), dtype=bool)
+    mask[idx] = True
+    return entanglement_score(emb[~mask], emb[mask])
+
+
+def _int_arg(name: str, value, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        upper = "" if high is None else f" and ≤ {high}"
+        raise ValueError(f"{name} must be ≥ {low}{upper}, got {value}")
+    return value
+
+
+def _centroid_ranking(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dist = np.linalg.norm(emb - emb.mean(axis=0), axis=1)
+    return dist, np.lexsort((np.arange(len(emb)), dist)).astype(np.int64)
+
+
+def es_groups(embeddings, *, n_groups: int = PAPER_ES_GROUPS, picks: Mapping[str, int] | None = None
+              ) -> ESForgetSets:
+    """The paper's ES partition: shells by distance to the centroid; some shells become forget sets.
+
+    Every example is ranked by its Euclidean distance to the centroid of all ``embeddings`` (ties: by
+    index), and the ranking is cut into ``n_groups`` contiguous groups whose sizes differ by at most one
+    (the larger ones first). The groups are disjoint and cover every example exactly once.
+
+    The paper (15 groups on CIFAR-10) uses "group 3 = low ES, 12 = medium, 14 = high (farthest)". Since 14 is
+    called the farthest, the numbers are read as **0-based** indices into groups 0..14 (14 = the last
+    group): :data:`PAPER_ES_PICKS`. The labels are the paper's; whether the picked groups' ES really
+    increases low → medium → high depends on the embedding (see :attr:`ESForgetSets.monotone`): shells far
+    from the centroid are often dominated by one far-out cluster whose mean moves away from the rest, which
+    makes them *less* entangled.
+
+    Args:
+        embeddings: (n, d) finite embeddings of the training set (the original model's, see
+            :func:`rum_core.models.embed`).
+        n_groups: number of groups, 2 ≤ n_groups ≤ n.
+        picks: label → 0-based group index, in level order; distinct groups. Default
+            :data:`PAPER_ES_PICKS`, which needs ``n_groups == 15``.
+
+    Returns:
+        :class:`ESForgetSets` with ``procedure="paper"``; ``group_es`` holds the ES of every group.
+
+    Raises:
+        TypeError / ValueError: naming the argument, for bad embeddings, ``n_groups`` or ``picks``.
+    """
+    emb = _embeddings("embeddings", embeddings)
+    n = len(emb)
+    n_groups = _int_arg("n_groups", n_groups, 2)
+    if n_groups > n:
+        raise ValueError(f"n_groups = {n_groups} is more than the {n} examples in embeddings")
+    if picks is None:
+        if n_groups != PAPER_ES_GROUPS:
+            raise ValueError(f"the paper's picks {PAPER_ES_PICKS} are defined for {PAPER_ES_GROUPS} groups; "
+                             f"pass picks= for n_groups = {n_groups}")
+        picks = PAPER_ES_PICKS
+    if not isinstance(picks, Mapping) or not picks:
+        raise TypeError(f"picks must be a non-empty mapping label → group index, got {picks!r}")
+    chosen: dict[str, int] = {}
+    for label, g in picks.items():
+        if not isinstance(label, str) or not label:
+            raise TypeError(f"picks labels must be non-empty strings, got {label!r}")
+        if isinstance(g, bool) or not isinstance(g, (int, np.integer)):
+            raise TypeError(f"picks[{label!r}] must be an integer group index, got {g!r}")
+        if not 0 <= int(g) < n_groups:
+            raise ValueError(f"picks[{label!r}] = {g} is not a group index in [0, {n_groups})")
+        chosen[label] = int(g)
+    if len(set(chosen.values())) != len(chosen):
+        raise ValueError(f"picks must name distinct groups, got {chosen}")
+
+    dist, order = _centroid_ranking(emb)
+    sizes = np.full(n_groups, n // n_groups)
+    sizes[: n % n_groups] += 1
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    members = [np.sort(order[bounds[g]:bounds[g + 1]]) for g in range(n_groups)]
+    group_es = np.array([_set_es(emb, m) for m in members])
+    return ESForgetSets(procedure="paper", groups={k: members[g] for k, g in chosen.items()},
+                        es={k: float(group_es[g]) for k, g in chosen.items()}, distance=dist, order=order,
+                        detail=dict(chosen), bounds=bounds, group_es=group_es)
+
+
+def _levels_and_fractions(levels, fractions) -> tuple[tuple[str, ...], list[float]]:
+    if isinstance(levels, str) or not isinstance(levels, Sequence) or not levels:
+        raise TypeError(f"levels must be a non-empty sequence of labels, got {levels!r}")
+    for label in levels:
+        if not isinstance(label, str) or not label:
+            raise TypeError(f"levels must hold non-empty strings, got {label!r}")
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"levels must be distinct, got {list(levels)}")
+    levels = tuple(levels)
+    if fractions is None:
+        values = np.linspace(0.0, 1.0, len(levels)).tolist() if len(levels) > 1 else [0.0]
+    elif isinstance(fractions, Mapping):
+        missing = [k for k in levels if k not in fractions]
+        if missing or len(fractions) != len(levels):
+            raise ValueError(f"fractions must have exactly the keys {list(levels)}, got {list(fractions)}")
+        values = [fractions[k] for k in levels]
+    elif isinstance(fractions, Sequence) and not isinstance(fractions, str):
+        if len(fractions) != len(levels):
+            raise ValueError(f"fractions has {len(fractions)} entries for {len(levels)} levels")
+        values = list(fractions)
+    else:
+        raise TypeError(f"fractions must be None, a sequence or a mapping label → share, got {fractions!r}")
+    out = []
+    for label, v in zip(levels, values, strict=True):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"fractions[{label!r}] must be a number in [0, 1], got {v!r}")
+        if not 0.0 <= float(v) <= 1.0:
+            raise ValueError(f"fractions[{label!r}] = {v} is not in [0, 1]")
+        out.append(float(v))
+    if any(b < a for a, b in zip(out, out[1:], strict=False)):
+        raise ValueError(f"fractions must not decrease from the first level to the last, got {out}")
+    return levels, out
+
+
+def es_controlled(embeddings, *, size: int, levels: Sequence[str] = ("low", "medium", "high"),
+                  fractions: Sequence[float] | Mapping[str, float] | None = None, anchor="random",
+                  far_quantile: float = 0.1, seed: int = 0) -> ESForgetSets:
+    """Forget sets of ``size`` examples whose ES increases strictly from the first level to the last.
+
+    Construction (all draws from ``np.random.default_rng(seed)``):
+
+    1. an **anchor** example: uniformly random (``anchor="random"``), uniformly random among the
+       ``far_quantile`` share of examples farthest from the centroid (``"far"``), or a given index;
+    2. the **compact cluster**: every example ranked by distance to the anchor (ties: index), nearest first;
+    3. a **random pool**: a uniformly random permutation of all examples.
+
+    A level with random share f takes m = round(f·size) examples: its forget set is the ``size − m``
+    nearest neighbours of the anchor plus the first m pool examples not among them. Share 0 is the compact
+    cluster (a far, tight set: minimally entangled); share 1 is a uniformly random set (its mean
+    coincides with the retain set's up to sampling noise: maximally entangled). ES grows with the share,
+    but not necessarily strictly for every seed, so each level's ES is measured (midpoint center, against
+    every other example) and, where a level's ES does not exceed the previous level's, its share is raised
+    deterministically in steps of ⌈size/100⌉ examples until it does. If even a fully random set does not,
+    :class:`ValueError` is raised.
+
+    The levels' sets are **not disjoint**: they share cluster cores and pool examples (use different seeds
+    or :func:`es_groups` for disjoint sets). They are deterministic for a seed and differ across seeds.
+
+    Args:
+        embeddings: (n, d) finite embeddings of the training set.
+        size: examples per forget set, 1 ≤ size ≤ n − 1.
+        levels: labels in increasing-ES order.
+        fractions: random share of each level (sequence in level order, or mapping label → share), not
+            decreasing; default evenly spaced from 0 to 1 (0 / 0.5 / 1 for three levels).
+        anchor: ``"random"``, ``"far"`` or an example index.
+        far_quantile: share of the farthest-from-centroid examples that ``anchor="far"`` draws from.
+        seed: the seed of the anchor and pool draws.
+
+    Returns:
+        :class:`ESForgetSets` with ``procedure="controlled"``; ``detail`` holds the random share actually
+        used per level, ``distance`` / ``order`` are relative to the anchor.
+
+    Raises:
+        TypeError / ValueError: naming the argument, for bad inputs; ValueError when strictly increasing ES
+            cannot be reached.
+    """
+    emb = _embeddings("embeddings", embeddings)
+    n = len(emb)
+    if n < 2:
+        raise ValueError(f"embeddings needs at least 2 examples to split into forget and retain, got {n}")
+    size = _int_arg("size", size, 1, n - 1)
+    levels, shares = _levels_and_fractions(levels, fractions)
+    if isinstance(far_quantile, bool) or not isinstance(far_quantile, (int, float, np.integer, np.floating)):
+        raise TypeError(f"far_quantile must be a number in (0, 1], got {far_quantile!r}")
+    if not 0.0 < float(far_quantile) <= 1.0:
+        raise ValueError(f"far_quantile = {far_quantile} is not in (0, 1]")
+    seed = _int_arg("seed", seed, 0)
+    rng = np.random.default_rng(seed)
+
+    if isinstance(anchor, str):
+        if anchor == "random":
+            a = int(rng.integers(n))
+        elif anchor == "far":
+            _, by_centroid = _centroid_ranking(emb)
+            k = max(1, math.ceil(float(far_quantile) * n))
+            a = int(by_centroid[n - k:][rng.integers(k)])
+        else:
+            raise ValueError(f"anchor must be 'random', 'far' or an example index, got {anchor!r}")
+    else:
+        a = _int_arg("anchor", anchor, 0, n - 1)
+    pool = rng.permutation(n).astype(np.int64)
+    dist = np.linalg.norm(emb - emb[a], axis=1)
+    order = np.lexsort((np.arange(n), dist)).astype(np.int64)
+
+    def forget_set(m: int) -> np.ndarray:
+        core = order[: size - m]
+        in_core = np.zeros(n, dtype=bool)
+        in_core[core] = True
+        extra = pool[~in_core[pool]][:m]
+        return np.sort(np.concatenate([core, extra])).astype(np.int64)
+
+    step = max(1, math.ceil(size / 100))
+    groups: dict[str, np.ndarray] = {}
+    es: dict[str, float] = {}
+    used: dict[str, float] = {}
+    prev_m, prev_es = 0, -math.inf
+    for label, share in zip(levels, shares, strict=True):
+        m = max(int(round(share * size)), prev_m)
+        while True:
+            idx = forget_set(m)
+            value = _set_es(emb, idx)
+            if value > prev_es:
+                break
+            if m == size:
+                raise ValueError(
+                    f"es_controlled: level {label!r} cannot get a higher ES than the previous level "
+                    f"({prev_es:.4g}) even as a fully random set (ES {value:.4g}); try lower fractions "
+                    f"for the earlier levels, fewer levels, another seed or a larger size")
+            m = min(size, m + step)
+        groups[label], es[label], used[label] = idx, float(value), m / size
+        prev_m, prev_es = m, value
+    return ESForgetSets(procedure="controlled", groups=groups, es=es, distance=dist, order=order,
+                        detail=used, anchor=a)
+
+
+_PROCEDURES = ("paper", "controlled")
+
+
+def es_forget_sets(profile, level: str, procedure: str = "paper", **kwargs):
+    """Forget sets by entanglement as a ``f(bundle, seed) → indices`` for ``unlearning_runs``.
+
+    For each seed, embeds ``bundle.train`` with that seed's original model
+    (:func:`rum_core.experiments.original_model`, the same model the unlearning runs start from) and
+    returns the set labelled ``level`` by :func:`es_groups` (``procedure="paper"``) or
+    :func:`es_controlled` (``procedure="controlled"``, ``seed`` = the run's seed, ``size`` defaulting to
+    ``round(profile.forget_fraction · n_train)``). ``kwargs`` go to that function.
+
+    The returned function has an attribute ``forget_name`` to pass as ``forget_name=`` (it is part of
+    ``unlearning_runs``' cache key): ``"es-paper-low"``, or with the keyword arguments appended in sorted
+    order, e.g. ``"es-controlled-low[size=48]"``, so different settings never share a cache entry.
+    ``f.details(bundle, seed)`` returns the whole :class:`ESForgetSets` (measured ES of every level
+    included).
+    """
+    if procedure not in _PROCEDURES:
+        raise ValueError(f"procedure must be one of {list(_PROCEDURES)}, got {procedure!r}")
+    if procedure == "paper":
+        valid = list(kwargs.get("picks") or PAPER_ES_PICKS)
+    else:
+        if "seed" in kwargs:
+            raise ValueError("es_forget_sets(procedure='controlled') uses each run's seed; do not pass seed=")
+        valid = list(kwargs.get("levels", ("low", "medium", "high")))
+    if level not in valid:
+        raise ValueError(f"level must be one of {valid} for procedure {procedure!r}, got {level!r}")
+
+    def details(bundle, seed: int) -> ESForgetSets:
+        from .experiments import original_model
+        from .models import embed
+
+        model, _ = original_model(profile, seed)
+        emb = embed(model, bundle.train.x)
+        if procedure == "paper":
+            return es_groups(emb, **kwargs)
+        kw = dict(kwargs)
+        kw.setdefault("size", int(round(profile.forget_fraction * len(bundle.train))))
+        return es_controlled(emb, seed=seed, **kw)
+
+    def forget_sets(bundle, seed: int) -> np.ndarray:
+        return details(bundle, seed).groups[level]
+
+    forget_sets.details = details
+    settings = ",".join(f"{k}={v!r}" for k, v in sorted(kwargs.items()))
+    forget_sets.forget_name = f"es-{procedure}-{level}" + (f"[{settings}]" if settings else "")
+    return forget_sets

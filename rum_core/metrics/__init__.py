@@ -1,7 +1,17 @@
 """Metrics: pure functions over numbers and arrays first, thin helpers that take a model second."""
 
 from .accuracy import SPLITS, accuracy, split_accuracies, tow
-from .evaluate import CONFIDENCE_KINDS, Evaluation, confidences, evaluate, model_logits
+from .entanglement import ES_CENTERS, entanglement_of, entanglement_score
+from .evaluate import (
+    CONFIDENCE_KINDS,
+    Evaluation,
+    ModelReport,
+    compare_reports,
+    confidences,
+    evaluate,
+    model_logits,
+    model_report,
+)
 from .lira import lira_scores, membership_split, ulira_scores
 from .mia import (
     SVC_PARAMS,
@@ -21,4 +31,6 @@ __all__ = ["SPLITS", "accuracy", "split_accuracies", "tow",
            "true_label_confidence", "logit_confidence", "true_label_loss", "mia_efficacy", "mia_gap",
            "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "SVC_PARAMS",
            "lira_scores", "ulira_scores", "membership_split",
-           "CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate"]
+           "CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate", "ModelReport",
+           "model_report", "compare_reports",
+           "entanglement_score", "entanglement_of", "ES_CENTERS"]
