@@ -117,7 +117,8 @@ def make_optimizer(params, cfg: TrainConfig, total_steps: int):
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *, seed: int = 0,
         device=None, progress_bar: bool | None = None, desc: str = "train",
-        extra_loss: Callable[[nn.Module, float], torch.Tensor] | None = None) -> FitLog:
+        extra_loss: Callable[[nn.Module, float], torch.Tensor] | None = None,
+        on_epoch: Callable[[int, nn.Module], None] | None = None) -> FitLog:
     """Train ``model`` in place with cross-entropy on ``(x, y)`` following ``cfg``; return a :class:`FitLog`.
 
     Args:
@@ -126,6 +127,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
         progress_bar: show an epoch bar (default: on unless ``RUM_PROGRESS=0``).
         extra_loss: optional ``f(model, progress)`` added to every batch loss, where ``progress`` ∈ [0, 1)
             is the fraction of training done (used e.g. for decaying penalties).
+        on_epoch: optional ``f(epoch, model)`` called after each epoch (model still in train mode; used to
+            record per-example statistics during training, e.g. memorization proxies).
     """
     if len(x) != len(y):
         raise ValueError(f"x and y have different lengths: {len(x)} vs {len(y)}")
@@ -140,7 +143,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
     log = FitLog()
     start = time.perf_counter()
     step = 0
-    for _ in progress(range(cfg.epochs), desc=desc, enabled=progress_bar):
+    for epoch in progress(range(cfg.epochs), desc=desc, enabled=progress_bar):
         total, count = 0.0, 0
         for idx in minibatches(len(y), cfg.batch_size, gen):
             idx = idx.to(dev)
@@ -158,6 +161,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
             count += len(idx)
             log.grad_evals += len(idx)
         log.epoch_loss.append(total / count)
+        if on_epoch is not None:
+            on_epoch(epoch, model)
     log.seconds = time.perf_counter() - start
     model.eval()
     return log

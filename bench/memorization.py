@@ -1,0 +1,154 @@
+"""Benchmark: K memorization models trained batched vs. one at a time, and the proxies against the estimate.
+
+    .venv/bin/python bench/memorization.py [--models 1000] [--loop-sample 10] [--no-proxies]
+
+Prints, for the profile's dataset and model (default profile: digits + its MLP, r = 0.7, the profile's
+epochs): the batched wall time (design + init + training + evaluation of every model on the train and test
+sets), a one-at-a-time loop over ``training.fit`` timed on a sample of models and extrapolated (with PyTorch's
+default thread count and with one thread; the faster one is the baseline), models per second, the matmul
+FLOPs the batched training must do (forward + backward over the examples each model processes), the achieved
+GFLOP/s, and the fp32 matmul throughput of this machine measured in the same run (torch.mm of 2048×2048,
+before and after; the higher one is the reference). Then the Spearman correlation of each proxy (oriented so
+that high = memorized) with the K-model estimate and its cost relative to it. The load average is printed
+because the machine may be shared: timings are only comparable within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from rum_core import ensembles, experiments, models, profiles, training
+from rum_core import memorization as mem
+
+
+def matmul_gflops(size: int = 2048, reps: int = 10) -> float:
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = min(best, (time.perf_counter() - start) / reps)
+    return 2 * size**3 / best / 1e9
+
+
+def loop_seconds_per_model(bundle, profile, included, seeds, sample: int, threads: int) -> float:
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        times = []
+        for k in range(sample):
+            model = models.build(profile.model, bundle, seed=int(seeds[k]), **profile.model_kwargs)
+            part = bundle.train.subset(np.flatnonzero(included[k]))
+            start = time.perf_counter()
+            training.fit(model, part.x, part.y, profile.train, seed=int(seeds[k]), device="cpu", progress_bar=False)
+            training.predict_logits(model, bundle.train.x)
+            training.predict_logits(model, bundle.test.x)
+            times.append(time.perf_counter() - start)
+        return float(np.mean(times))
+    finally:
+        torch.set_num_threads(old)
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--ratio", type=float, default=0.7)
+    parser.add_argument("--loop-sample", type=int, default=10)
+    parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--no-proxies", action="store_true")
+    args = parser.parse_args()
+
+    profile = profiles.get_profile()
+    bundle = experiments.load_data(profile)
+    k = args.models
+    print(profiles.banner(profile))
+    print(f"{bundle!r}; K = {k} models, subset ratio {args.ratio}, balanced design; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+    print(f"start: {load()}")
+
+    peak_before = matmul_gflops()
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = mem.estimate(bundle, n_models=k, train=profile.train, subset_ratio=args.ratio, model=profile.model,
+                            model_kwargs=profile.model_kwargs, seed=0, device="cpu", use_cache=False,
+                            progress_bar=None if os.environ.get("RUM_PROGRESS") else False)
+    batched = time.perf_counter() - start
+    peak_after = matmul_gflops()
+    peak = max(peak_before, peak_after)
+    for w in caught:
+        print(f"warning: {w.message}")
+    sizes = ensembles.mlp_layer_sizes(bundle, profile.model_kwargs)
+    flops = ensembles.mlp_train_flops(sizes, profile.train.epochs * int(runs.included.sum()))
+    print(f"after batched run: {load()}")
+
+    loop = {}
+    for threads in sorted({torch.get_num_threads(), 1}):
+        loop[threads] = loop_seconds_per_model(bundle, profile, runs.included, runs.seeds, args.loop_sample, threads)
+    best_threads = min(loop, key=loop.get)
+    loop_total = loop[best_threads] * k
+    print(f"after loop sample: {load()}")
+
+    print()
+    print(f"matmul throughput (torch.mm 2048², fp32): {peak_before:.1f} GFLOP/s before, {peak_after:.1f} after")
+    print(f"batched: {batched:.1f} s for {k} models = {k / batched:.1f} models/s "
+          f"(mean train acc on own examples {runs.train_accuracy_in:.4f}, test acc {runs.test_accuracy.mean():.4f})")
+    for threads, sec in loop.items():
+        print(f"loop ({threads} thread{'s' if threads > 1 else ''}): {sec:.3f} s/model over {args.loop_sample} models "
+              f"→ {sec * k:.0f} s for {k} models ({1 / sec:.2f} models/s)")
+    print(f"speed-up vs the faster loop: {loop_total / batched:.1f}×")
+    print(f"batched training FLOPs (matmuls, layers {sizes}): {flops / 1e12:.3f} TFLOP; achieved "
+          f"{flops / batched / 1e9:.1f} GFLOP/s = {flops / batched / 1e9 / peak:.0%} of the measured matmul "
+          f"throughput ({peak:.1f} GFLOP/s)")
+
+    est = runs.scores
+    half = k // 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        a = mem.from_runs(runs.correct[:half], runs.included[:half]).scores
+        b = mem.from_runs(runs.correct[half:], runs.included[half:]).scores
+    ok = ~np.isnan(a) & ~np.isnan(b)
+    print(f"estimate: mean {np.nanmean(est):.4f}, {np.mean(est > 0.5):.1%} above 0.5; split-half Spearman "
+          f"({half} vs {k - half} models) {spearmanr(a[ok], b[ok]).statistic:.3f}")
+
+    if args.no_proxies:
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(best_threads)
+    try:
+        frame = mem.proxies(bundle, train=profile.train, model=profile.model, model_kwargs=profile.model_kwargs,
+                            seed=0, device="cpu", use_cache=False, progress_bar=False)
+    finally:
+        torch.set_num_threads(old)
+    oriented = mem.orient_proxies(frame)
+    one_run = frame.attrs["seconds"]
+    top = max(10, int(np.sum(est > 0.25)))  # the clearly memorized examples
+    top_est = set(np.argsort(-est, kind="stable")[:top].tolist())
+    print(f"\nproxies ({best_threads} thread(s); oriented so that high = memorized; {np.mean(est == 0):.0%} of the "
+          f"estimates are exactly 0, which caps Spearman; top-n overlap: share of the n examples with estimate "
+          f"> 0.25 that a proxy also ranks in its top n; cost relative to the {k}-model estimate's {batched:.1f} s):")
+    for name in mem.PROXIES:
+        cost = one_run + (frame.attrs["holdout_seconds"] if name == "holdout_kl" else 0.0)
+        rho = spearmanr(oriented[name], est, nan_policy="omit").statistic
+        hits = len(top_est & set(np.argsort(-oriented[name].to_numpy(), kind="stable")[:top].tolist()))
+        print(f"  {name:16s} Spearman {rho:+.3f}  top-{top} overlap {hits / top:4.0%}  cost {cost:6.2f} s = {cost / batched:.3f}× "
+              f"({'one training run + per-epoch evaluation' if name != 'holdout_kl' else 'plus 2 half-trainings and fine-tunings'})")
+    print(f"end: {load()}")
+
+
+if __name__ == "__main__":
+    main()

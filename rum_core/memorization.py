@@ -1,0 +1,677 @@
+"""Memorization: the estimator of Feldman & Zhang (2020), cheap proxies, published scores, groups.
+
+mem(i) = P[f(x_i) = y_i | f trained with i] − P[f(x_i) = y_i | f trained without i].
+
+* :func:`from_runs` turns the bookkeeping of K trained models — which examples each trained on (``included``)
+  and which training examples each gets right (``correct``) — into per-example estimates with counts and
+  standard errors.
+* :func:`estimate` trains the K models (batched, :mod:`rum_core.ensembles`) on subsets drawn by a design
+  (``balanced`` or ``random``) and returns the estimate together with the raw masks, correctness and
+  confidences, which are also LiRA's shadow-model statistics (:meth:`MemorizationRuns.lira_stats`).
+  :func:`estimate_for_profile` does it for a :class:`~rum_core.profiles.Profile`.
+* :func:`proxies` computes cheap per-example proxies from ONE training run (plus holdout retraining).
+  Sign convention: every proxy keeps its natural sign; the ones in :data:`HIGH_MEANS_LOW_MEMORIZATION`
+  (confidence-like) are high for LOW memorization, the others are high for HIGH memorization;
+  :func:`orient_proxies` flips the former so that every column reads "higher = more memorized".
+* :func:`load_cscores` / :func:`load_feldman_zhang` read published scores (official dataset order) and
+  check that their labels match the dataset's.
+* :func:`memorization_groups` and :func:`mix` build the paper's low / medium / high forget sets.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import ensembles
+from . import models as _models
+from .data import DataBundle, Split
+from .training import TrainConfig, default_device, fit, predict_logits
+
+__all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate", "estimate_for_profile",
+           "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "proxies", "orient_proxies", "PublishedScores",
+           "load_cscores", "load_feldman_zhang", "memorization_groups", "mix", "GROUPS"]
+
+GROUPS = ("low", "medium", "high")
+FIT_WARNING_ACCURACY = 0.98
+
+
+# ------------------------------------------------------------------------------------------ estimator
+@dataclass(frozen=True)
+class MemorizationEstimate:
+    """Per-example memorization estimates (arrays of length N).
+
+    Attributes:
+        scores: p_in − p_out; NaN where an example was never in or never out of a training subset.
+        n_in, n_out: how many models trained with / without each example.
+        p_in, p_out: the fraction of those models that classify the example correctly (NaN for 0 models).
+        stderr: sqrt(p_in(1 − p_in)/n_in + p_out(1 − p_out)/n_out), the plug-in standard error of the
+            difference of two independent proportions (0 when both proportions are 0 or 1; NaN where the
+            score is NaN).
+    """
+
+    scores: np.ndarray
+    n_in: np.ndarray
+    n_out: np.ndarray
+    p_in: np.ndarray
+    p_out: np.ndarray
+    stderr: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per example: ``index, score, stderr, n_in, n_out, p_in, p_out``."""
+        return pd.DataFrame({"index": np.arange(len(self.scores)), "score": self.scores, "stderr": self.stderr,
+                             "n_in": self.n_in, "n_out": self.n_out, "p_in": self.p_in, "p_out": self.p_out})
+
+
+def _as_array(name: str, a) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    if a is None or isinstance(a, (str, bytes)):
+        raise TypeError(f"{name} must be a (K, N) array, got {type(a).__name__}")
+    return np.asarray(a)
+
+
+def from_runs(correct, included) -> MemorizationEstimate:
+    """Memorization estimates from K models' bookkeeping.
+
+    Args:
+        correct: (K, N) booleans (or 0/1 numbers): model k classifies training example i correctly.
+        included: (K, N) booleans: model k was trained on example i.
+
+    Returns:
+        A :class:`MemorizationEstimate`; examples that no model (or every model) trained on get NaN, with a
+        ``RuntimeWarning`` naming how many and which.
+
+    Raises:
+        TypeError: ``included`` is not boolean, or ``correct`` is neither boolean nor 0/1 numbers.
+        ValueError: the arrays are not 2-D of the same shape, or are empty.
+    """
+    inc = _as_array("included", included)
+    cor = _as_array("correct", correct)
+    if inc.dtype != bool:
+        raise TypeError(f"included must be a boolean (K, N) mask, got dtype {inc.dtype}")
+    if cor.dtype != bool:
+        if not (np.issubdtype(cor.dtype, np.integer) or np.issubdtype(cor.dtype, np.floating)):
+            raise TypeError(f"correct must be boolean (or 0/1 numbers), got dtype {cor.dtype}")
+        if not np.isin(cor, (0, 1)).all():
+            raise ValueError("correct must contain only 0/1 (or booleans)")
+        cor = cor.astype(bool)
+    if inc.ndim != 2 or cor.ndim != 2:
+        raise ValueError(f"correct and included must be 2-D (models × examples), got shapes {cor.shape} "
+                         f"and {inc.shape}")
+    if inc.shape != cor.shape:
+        raise ValueError(f"correct has shape {cor.shape} but included has shape {inc.shape}")
+    if inc.size == 0:
+        raise ValueError(f"need at least one model and one example, got shape {inc.shape}")
+    k = inc.shape[0]
+    n_in = inc.sum(axis=0).astype(np.int64)
+    n_out = k - n_in
+    hits_in = (cor & inc).sum(axis=0)
+    hits_out = (cor & ~inc).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_in = np.where(n_in > 0, hits_in / np.maximum(n_in, 1), np.nan)
+        p_out = np.where(n_out > 0, hits_out / np.maximum(n_out, 1), np.nan)
+        scores = p_in - p_out
+        stderr = np.sqrt(p_in * (1 - p_in) / n_in + p_out * (1 - p_out) / n_out)
+    undefined = np.flatnonzero((n_in == 0) | (n_out == 0))
+    if undefined.size:
+        warnings.warn(f"{undefined.size} example(s) were never held in or never held out of a training subset "
+                      f"(e.g. {undefined[:5].tolist()}); their memorization is NaN", RuntimeWarning, stacklevel=2)
+        scores[undefined] = np.nan
+        stderr[undefined] = np.nan
+    return MemorizationEstimate(scores=scores, n_in=n_in, n_out=n_out, p_in=p_in, p_out=p_out, stderr=stderr)
+
+
+@dataclass(frozen=True)
+class MemorizationRuns:
+    """The K models of a memorization estimate: the estimate plus everything recorded about them.
+
+    Row k of every (K, ·) array is model k (seed ``seeds[k]``); columns are ``bundle.train`` (or
+    ``bundle.test`` for the ``test_*`` arrays) examples.
+
+    Attributes:
+        estimate: :func:`from_runs` of ``correct`` and ``included``.
+        included: (K, N) bool, model k trained on example i.
+        correct: (K, N) bool, model k predicts training example i's label.
+        confidence: (K, N) float32, softmax probability of the true label.
+        logit_confidence: (K, N) float32, LiRA's φ = log(p_y / (1 − p_y)), computed from logits.
+        test_correct, test_confidence, test_logit_confidence: the same on the test set (K, N_test).
+        seeds: (K,) model seeds.
+        config: the configuration (design, ratio, recipe, …) that produced them; ``seconds`` is the time
+            the training took when it was computed (a cache hit returns the stored time).
+    """
+
+    estimate: MemorizationEstimate
+    included: np.ndarray
+    correct: np.ndarray
+    confidence: np.ndarray
+    logit_confidence: np.ndarray
+    test_correct: np.ndarray
+    test_confidence: np.ndarray
+    test_logit_confidence: np.ndarray
+    seeds: np.ndarray
+    config: dict = field(default_factory=dict)
+    seconds: float = float("nan")
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self.estimate.scores
+
+    @property
+    def n_models(self) -> int:
+        return int(self.included.shape[0])
+
+    @property
+    def train_accuracy_in(self) -> float:
+        """Mean accuracy of the models on the examples they trained on (should be ≈ 1)."""
+        return float(self.correct[self.included].mean())
+
+    @property
+    def test_accuracy(self) -> np.ndarray:
+        """(K,) test accuracy of each model."""
+        return self.test_correct.mean(axis=1)
+
+    def lira_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(in_stats, out_stats)`` for :func:`rum_core.metrics.lira.lira_scores` (these are shadow models)."""
+        from .metrics.lira import membership_split
+
+        return membership_split(self.logit_confidence.astype(np.float64), self.included)
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return int(value)
+
+
+def estimate(bundle: DataBundle, *, n_models: int, train: TrainConfig, subset_ratio: float = 0.7,
+             design: str = "balanced", seed: int = 0, model: str = "mlp", model_kwargs: dict | None = None,
+             device=None, n_jobs: int | None = None, progress_bar: bool | None = None,
+             use_cache: bool = True) -> MemorizationRuns:
+    """Estimate every training example's memorization with ``n_models`` models trained on subsets.
+
+    Model k is built by ``models.build(model, bundle, seed=seeds[k], **model_kwargs)`` and trained with
+    ``training.fit`` (seed ``seeds[k]``, recipe ``train``) on the examples where ``included[k]`` is True, with
+    ``included`` from :func:`rum_core.ensembles.inclusion_design` (``subset_ratio``, ``design``, ``seed``)
+    and ``seeds = ensembles.model_seeds(seed, n_models)``. MLPs train batched (see :mod:`rum_core.ensembles`).
+    The result is cached by the whole configuration and the source of the code that produced it.
+
+    Warns (``RuntimeWarning``) when the models fit their own training examples less than 98% of the time:
+    memorization needs models that fit their data, otherwise every score collapses toward 0.
+
+    Raises:
+        ValueError: for a design the sizes cannot satisfy (e.g. a balanced design with ratio 7/10 needs
+            ``n_models`` to be a multiple of 10), or bad arguments.
+    """
+    if not isinstance(bundle, DataBundle):
+        raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
+    if not isinstance(train, TrainConfig):
+        raise TypeError(f"train must be a rum_core.training.TrainConfig, got {type(train).__name__}")
+    n_models = _check_int("n_models", n_models, 2)
+    seed = _check_int("seed", seed, 0)
+    kw = dict(model_kwargs or {})
+    included = ensembles.inclusion_design(len(bundle.train), n_models, subset_ratio, design, seed)
+    seeds = ensembles.model_seeds(seed, n_models)
+
+    def compute():
+        res = ensembles.train_ensemble(bundle, included, seeds, train, model=model, model_kwargs=kw,
+                                       device=device, n_jobs=n_jobs, progress_bar=progress_bar,
+                                       desc=f"memorization ({n_models} models)")
+        return {"included": res.included, "seeds": res.seeds, "seconds": np.float64(res.seconds),
+                "correct": res.train.correct, "confidence": res.train.confidence,
+                "logit_confidence": res.train.logit_confidence, "test_correct": res.test.correct,
+                "test_confidence": res.test.confidence, "test_logit_confidence": res.test.logit_confidence}
+
+    config = {"data": bundle.fingerprint, "model": model, "model_kwargs": kw, "train": train.as_dict(),
+              "n_models": n_models, "subset_ratio": float(subset_ratio), "design": design, "seed": seed}
+    if use_cache:
+        from .cache import cached_arrays
+
+        arrays = cached_arrays("memorization-runs", config, compute, depends=("models", "training", "ensembles"))
+    else:
+        arrays = compute()
+    if not np.array_equal(arrays["included"], included):  # the design code changed under a cached entry
+        raise RuntimeError("cached memorization runs do not match the design; clear the cache")
+    runs = MemorizationRuns(
+        estimate=from_runs(arrays["correct"], arrays["included"]), included=arrays["included"],
+        correct=arrays["correct"], confidence=arrays["confidence"], logit_confidence=arrays["logit_confidence"],
+        test_correct=arrays["test_correct"], test_confidence=arrays["test_confidence"],
+        test_logit_confidence=arrays["test_logit_confidence"], seeds=arrays["seeds"], config=config,
+        seconds=float(arrays["seconds"]))
+    acc = runs.train_accuracy_in
+    if acc < FIT_WARNING_ACCURACY:
+        warnings.warn(f"the models classify only {acc:.1%} of their own training examples correctly "
+                      f"(< {FIT_WARNING_ACCURACY:.0%}): memorization scores collapse toward 0 when models do "
+                      f"not fit their data; train longer or with a larger model", RuntimeWarning, stacklevel=2)
+    return runs
+
+
+def estimate_for_profile(profile, n_models: int, seed: int = 0, **kwargs) -> MemorizationRuns:
+    """:func:`estimate` on ``profile``'s dataset with its model and training recipe.
+
+    Extra keyword arguments (``subset_ratio``, ``design``, ``device``, ``progress_bar``, …) go to
+    :func:`estimate`.
+    """
+    from .experiments import load_data
+
+    return estimate(load_data(profile), n_models=n_models, train=profile.train, model=profile.model,
+                    model_kwargs=profile.model_kwargs, seed=seed, **kwargs)
+
+
+# -------------------------------------------------------------------------------------------- proxies
+PROXIES = ("confidence", "max_confidence", "neg_entropy", "binary_accuracy", "cumulative_loss", "holdout_kl")
+"""Column names of :func:`proxies`."""
+
+HIGH_MEANS_LOW_MEMORIZATION = frozenset({"confidence", "max_confidence", "neg_entropy", "binary_accuracy"})
+"""Proxies that are HIGH for LOW memorization (confidence-like). The others (cumulative loss, holdout
+retraining) are high for high memorization."""
+
+
+class _EpochRecorder:
+    """Accumulates per-example statistics of the training set at the end of every epoch."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, device):
+        self.x, self.y, self.device = x, y.numpy(), device
+        n = len(y)
+        self.sums = {name: np.zeros(n) for name in ("confidence", "max_confidence", "neg_entropy",
+                                                    "binary_accuracy", "cumulative_loss")}
+        self.epochs = 0
+
+    def __call__(self, epoch: int, model) -> None:
+        logp = torch.log_softmax(predict_logits(model, self.x, device=self.device).double(), dim=1).numpy()
+        p = np.exp(logp)
+        rows = np.arange(len(self.y))
+        self.sums["confidence"] += p[rows, self.y]
+        self.sums["max_confidence"] += p.max(axis=1)
+        self.sums["neg_entropy"] += (p * logp).sum(axis=1)
+        self.sums["binary_accuracy"] += logp.argmax(axis=1) == self.y
+        self.sums["cumulative_loss"] += -logp[rows, self.y]
+        self.epochs += 1
+
+    def result(self) -> dict[str, np.ndarray]:
+        e = max(self.epochs, 1)
+        out = {name: s / e for name, s in self.sums.items() if name != "cumulative_loss"}
+        out["cumulative_loss"] = self.sums["cumulative_loss"].copy()
+        return out
+
+
+def _symmetric_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> np.ndarray:
+    """Per-row KL(p‖q) + KL(q‖p) = Σ (p − q)(log p − log q), in float64."""
+    la = torch.log_softmax(logits_a.double(), dim=1)
+    lb = torch.log_softmax(logits_b.double(), dim=1)
+    return ((la.exp() - lb.exp()) * (la - lb)).sum(dim=1).clamp_min(0.0).numpy()
+
+
+def default_holdout_train(train: TrainConfig) -> TrainConfig:
+    """The fine-tuning recipe of holdout retraining: the training recipe for a third of its epochs (≥ 1)."""
+    return TrainConfig(epochs=max(1, train.epochs // 3), lr=train.lr, batch_size=train.batch_size,
+                       momentum=train.momentum, weight_decay=train.weight_decay, schedule=train.schedule,
+                       augment=train.augment)
+
+
+def _as_holdout_split(holdout, bundle: DataBundle) -> Split:
+    if isinstance(holdout, Split):
+        split = holdout
+    elif isinstance(holdout, (tuple, list)) and len(holdout) == 2:
+        split = Split(torch.as_tensor(holdout[0], dtype=torch.float32), torch.as_tensor(holdout[1], dtype=torch.long))
+    else:
+        raise TypeError(f"holdout must be None (cross-fitting on the training set), False, a rum_core Split or "
+                        f"an (x, y) pair, got {type(holdout).__name__}")
+    if tuple(split.x.shape[1:]) != tuple(bundle.train.x.shape[1:]) or len(split.x) != len(split.y) or not len(split):
+        raise ValueError(f"holdout data must be a non-empty set of inputs shaped like the training inputs "
+                         f"{tuple(bundle.train.x.shape[1:])}, got {tuple(split.x.shape)} with {len(split.y)} labels")
+    test = bundle.test
+    if split is test or (split.x.shape == test.x.shape and torch.equal(split.x, test.x)):
+        raise ValueError("holdout must not be the test set: fine-tuning on the data used for evaluation leaks it "
+                         "(pass held-out data, or None to carve it from the training set)")
+    return split
+
+
+def proxies(bundle: DataBundle, *, train: TrainConfig, model: str = "mlp", model_kwargs: dict | None = None,
+            seed: int = 0, holdout=None, holdout_train: TrainConfig | None = None, device=None,
+            progress_bar: bool | None = None, use_cache: bool = True) -> pd.DataFrame:
+    """Cheap memorization proxies for every training example, from ONE training run (plus holdout retraining).
+
+    The model (``models.build(model, bundle, seed=seed)``, recipe ``train``, seed ``seed``: the original
+    model of that seed) is trained on the whole training set, and after every epoch all training examples
+    are evaluated (eval mode, no augmentation). Columns, averaged over the epochs unless said otherwise:
+
+    ``confidence``       softmax probability of the true label.               high ⇒ LOW memorization
+    ``max_confidence``   largest softmax probability.                          high ⇒ LOW memorization
+    ``neg_entropy``      Σ_j p_j log p_j (negative entropy of the prediction).  high ⇒ LOW memorization
+    ``binary_accuracy``  fraction of epochs classified correctly ("learning events"). high ⇒ LOW
+    ``cumulative_loss``  SUM over epochs of the cross-entropy loss.             high ⇒ HIGH memorization
+    ``holdout_kl``       holdout retraining: symmetric KL between the predictions of a model before and
+                         after fine-tuning it on held-out data.                high ⇒ HIGH memorization
+
+    Holdout retraining never touches the test set. ``holdout=None`` (default) carves the held-out data from
+    the training set by cross-fitting: the training set is split into two random halves (seeded); a model
+    trained on one half (recipe ``train``) is fine-tuned on the other (recipe ``holdout_train``, default
+    :func:`default_holdout_train`) and scores the examples of its own half, and vice versa. Or pass held-out
+    data (a :class:`~rum_core.data.Split` or ``(x, y)``): then the main model is fine-tuned on it and scores
+    every training example. ``holdout=False`` skips it (``holdout_kl`` is NaN).
+
+    Returns:
+        One row per training example: ``index``, ``label`` and the :data:`PROXIES` columns. ``frame.attrs``
+        holds ``high_means_low_memorization`` (sorted list), ``seconds`` (the training run with its
+        per-epoch evaluations) and ``holdout_seconds``, as measured when computed.
+    """
+    if not isinstance(bundle, DataBundle):
+        raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
+    if not isinstance(train, TrainConfig):
+        raise TypeError(f"train must be a rum_core.training.TrainConfig, got {type(train).__name__}")
+    seed = _check_int("seed", seed, 0)
+    kw = dict(model_kwargs or {})
+    tune = default_holdout_train(train) if holdout_train is None else holdout_train
+    external = None if holdout is None or holdout is False else _as_holdout_split(holdout, bundle)
+    dev = default_device() if device is None else torch.device(device)
+
+    def compute():
+        x, y = bundle.train.x, bundle.train.y
+        recorder = _EpochRecorder(x, y, dev)
+        net = _models.build(model, bundle, seed=seed, **kw)
+        start = time.perf_counter()
+        fit(net, x, y, train, seed=seed, device=dev, progress_bar=progress_bar, desc="proxies", on_epoch=recorder)
+        seconds = time.perf_counter() - start
+        arrays = recorder.result()
+        start = time.perf_counter()
+        kl = np.full(len(y), np.nan)
+        if external is not None:
+            tuned = copy.deepcopy(net)
+            fit(tuned, external.x, external.y, tune, seed=seed, device=dev, progress_bar=False)
+            kl = _symmetric_kl(predict_logits(net, x, device=dev), predict_logits(tuned, x, device=dev))
+        elif holdout is None:
+            perm = np.random.default_rng([seed, 0x40D]).permutation(len(y))
+            halves = (np.sort(perm[:len(y) // 2]), np.sort(perm[len(y) // 2:]))
+            for own, other in (halves, halves[::-1]):
+                base = _models.build(model, bundle, seed=seed, **kw)
+                fit(base, x[own], y[own], train, seed=seed, device=dev, progress_bar=False)
+                tuned = copy.deepcopy(base)
+                fit(tuned, x[other], y[other], tune, seed=seed, device=dev, progress_bar=False)
+                kl[own] = _symmetric_kl(predict_logits(base, x[own], device=dev),
+                                        predict_logits(tuned, x[own], device=dev))
+        arrays["holdout_kl"] = kl
+        arrays["seconds"] = np.float64(seconds)
+        arrays["holdout_seconds"] = np.float64(time.perf_counter() - start)
+        return arrays
+
+    ext_key = None
+    if external is not None:
+        ext_key = {"x": external.x.numpy(), "y": external.y.numpy()}
+    config = {"data": bundle.fingerprint, "model": model, "model_kwargs": kw, "train": train.as_dict(),
+              "seed": seed, "holdout": "none" if holdout is False else ("external" if external is not None
+                                                                        else "cross-fit halves"),
+              "holdout_data": ext_key, "holdout_train": tune.as_dict()}
+    if use_cache:
+        from .cache import cached_arrays
+
+        arrays = cached_arrays("memorization-proxies", config, compute,
+                               depends=("models", "training", "memorization"))
+    else:
+        arrays = compute()
+    frame = pd.DataFrame({"index": np.arange(len(bundle.train)), "label": bundle.train.y.numpy(),
+                          **{name: np.asarray(arrays[name], dtype=np.float64) for name in PROXIES}})
+    frame.attrs.update({"high_means_low_memorization": sorted(HIGH_MEANS_LOW_MEMORIZATION),
+                        "seconds": float(arrays["seconds"]), "holdout_seconds": float(arrays["holdout_seconds"])})
+    return frame
+
+
+def orient_proxies(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a :func:`proxies` frame in which every proxy column reads "higher = more memorized".
+
+    Columns named in :data:`HIGH_MEANS_LOW_MEMORIZATION` are negated; others are unchanged.
+    """
+    out = frame.copy()
+    for name in HIGH_MEANS_LOW_MEMORIZATION & set(out.columns):
+        out[name] = -out[name]
+    out.attrs["high_means_low_memorization"] = []
+    return out
+
+
+# ------------------------------------------------------------------------------------ published scores
+@dataclass(frozen=True)
+class PublishedScores:
+    """Published per-example scores: ``scores[j]`` belongs to training example ``index[j]`` (official order).
+
+    ``labels`` are the full training set's labels in that order when the file provides them (else None).
+    """
+
+    index: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray | None
+    source: str
+
+    def dense(self, n: int | None = None) -> np.ndarray:
+        """The scores as a length-``n`` array (NaN for examples without a score); ``n`` defaults to the
+        number of labels, else to max(index) + 1."""
+        if n is None:
+            n = len(self.labels) if self.labels is not None else int(self.index.max()) + 1
+        if len(self.index) and self.index.max() >= n:
+            raise ValueError(f"scores index up to {int(self.index.max())} do not fit {n} examples")
+        out = np.full(int(n), np.nan)
+        out[self.index] = self.scores
+        return out
+
+
+def _read_npz(path, required_any: tuple[tuple[str, ...], ...]) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    if not any(all(k in arrays for k in keys) for keys in required_any):
+        wanted = " or ".join("+".join(keys) for keys in required_any)
+        raise ValueError(f"{path.name}: expected arrays {wanted}, found {sorted(arrays)}")
+    return arrays
+
+
+def _labels_vector(name: str, labels) -> np.ndarray:
+    lab = np.asarray(labels)
+    if lab.ndim != 1 or (lab.size and not np.issubdtype(lab.dtype, np.integer)):
+        raise ValueError(f"{name} must be a 1-D integer array, got dtype {lab.dtype} and shape {lab.shape}")
+    return lab.astype(np.int64)
+
+
+def _check_labels(labels: np.ndarray, bundle: DataBundle | None, source: str) -> None:
+    if bundle is None:
+        return
+    if not isinstance(bundle, DataBundle):
+        raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
+    ours = bundle.train.y.numpy()
+    if len(labels) != len(ours):
+        raise ValueError(f"{source} has {len(labels)} labels but {bundle.name!r} has {len(ours)} training "
+                         f"examples: these scores belong to another dataset")
+    bad = np.flatnonzero(labels != ours)
+    if bad.size:
+        raise ValueError(f"{source}: labels differ from {bundle.name!r}'s training labels at {bad.size} of "
+                         f"{len(ours)} positions (first at index {int(bad[0])}: {int(labels[bad[0]])} vs "
+                         f"{int(ours[bad[0]])}); the scores are for another dataset or another order "
+                         f"(they follow the official training order)")
+
+
+def _check_scores(source: str, scores: np.ndarray, n: int) -> np.ndarray:
+    s = np.asarray(scores)
+    if s.ndim != 1 or len(s) != n or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
+        raise ValueError(f"{source}: scores must be a 1-D numeric array of length {n}, got {s.dtype} {s.shape}")
+    return s.astype(np.float64)
+
+
+def load_cscores(path: str | os.PathLike, bundle: DataBundle | None = None) -> PublishedScores:
+    """C-scores (Jiang et al. 2021) from an ``.npz`` with ``labels`` and ``scores`` in the official order.
+
+    A C-score is a held-out consistency (high = typical); where models fit their training data,
+    memorization ≈ 1 − C-score. With ``bundle``, its training labels must equal the file's labels.
+
+    Raises:
+        ValueError: missing arrays, mismatched lengths, or labels that differ from ``bundle``'s.
+    """
+    source = Path(path).name
+    arrays = _read_npz(path, (("labels", "scores"),))
+    labels = _labels_vector(f"{source}: labels", arrays["labels"])
+    scores = _check_scores(source, arrays["scores"], len(labels))
+    _check_labels(labels, bundle, source)
+    return PublishedScores(index=np.arange(len(labels)), scores=scores, labels=labels, source=source)
+
+
+def load_feldman_zhang(path: str | os.PathLike, bundle: DataBundle | None = None, *,
+                       labels=None) -> PublishedScores:
+    """Feldman & Zhang's (2020) published memorization estimates from an ``.npz``.
+
+    Two layouts: the full estimates (``tr_mem`` with ``tr_labels``, official order), or the high-influence
+    pairs file (``tr_idx``, ``mem``, plus ``tt_idx``/``infl``): one row per (train, test) pair, so a training
+    index may repeat (with the same ``mem``; duplicates are merged, conflicting values rejected).
+
+    Args:
+        bundle: if given, the labels (the file's ``tr_labels``, else ``labels``) must equal its training
+            labels, and the indices must fit its training set.
+        labels: the official-order training labels when the file has none: an array, or the path of an
+            ``.npz`` holding ``labels`` or ``tr_labels`` (e.g. the C-score file of the same dataset). Without
+            any labels the order cannot be checked and a warning says so.
+
+    Raises:
+        ValueError: missing arrays, conflicting duplicates, indices out of range, or mismatched labels.
+    """
+    source = Path(path).name
+    arrays = _read_npz(path, (("tr_mem",), ("tr_idx", "mem")))
+    file_labels = arrays.get("tr_labels")
+    if file_labels is None and labels is not None:
+        if isinstance(labels, (str, os.PathLike)):
+            other = _read_npz(labels, (("labels",), ("tr_labels",)))
+            labels = other.get("labels", other.get("tr_labels"))
+        file_labels = labels
+    lab = None if file_labels is None else _labels_vector(f"{source}: labels", file_labels)
+    if "tr_mem" in arrays:
+        n = len(np.asarray(arrays["tr_mem"]))
+        scores = _check_scores(source, arrays["tr_mem"], n)
+        index = np.arange(n)
+        if lab is not None and len(lab) != n:
+            raise ValueError(f"{source}: {len(lab)} labels for {n} scores")
+    else:
+        idx = np.asarray(arrays["tr_idx"])
+        if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
+            raise ValueError(f"{source}: tr_idx must be a 1-D integer array, got {idx.dtype} {idx.shape}")
+        mem = _check_scores(source, arrays["mem"], len(idx))
+        index, first = np.unique(idx.astype(np.int64), return_index=True)
+        scores = mem[first]
+        if not np.array_equal(mem, scores[np.searchsorted(index, idx)]):
+            raise ValueError(f"{source}: a training index repeats with different mem values")
+        if index.size and index[0] < 0:
+            raise ValueError(f"{source}: negative training indices")
+        if lab is not None and index.size and index[-1] >= len(lab):
+            raise ValueError(f"{source}: training index {int(index[-1])} is out of range for {len(lab)} labels")
+    if bundle is not None:
+        if lab is not None:
+            _check_labels(lab, bundle, source)
+        else:
+            warnings.warn(f"{source} has no labels: cannot check that {bundle.name!r} is in the official "
+                          f"training order (pass labels=, e.g. the dataset's C-score file)", RuntimeWarning,
+                          stacklevel=2)
+        if index.size and index[-1] >= len(bundle.train):
+            raise ValueError(f"{source}: training index {int(index[-1])} is out of range for {bundle.name!r} "
+                             f"({len(bundle.train)} training examples)")
+    return PublishedScores(index=index, scores=scores, labels=lab, source=source)
+
+
+# ----------------------------------------------------------------------------------------------- groups
+def _scores_vector(scores) -> np.ndarray:
+    s = _as_array("scores", scores)
+    if s.ndim != 1 or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
+        raise ValueError(f"scores must be a 1-D numeric array, got dtype {s.dtype} and shape {s.shape}")
+    s = s.astype(np.float64)
+    if np.isinf(s).any():
+        raise ValueError("scores contain infinite values")
+    return s
+
+
+def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: bool = False,
+                        nan_policy: str = "raise") -> dict[str, np.ndarray]:
+    """The paper's low / medium / high memorization groups of ``n`` examples each (rank-based, not per class).
+
+    Order the examples by (score, index) ascending. ``low`` = the first n, ``high`` = the last n,
+    ``medium`` = among the remaining examples, the n whose score is closest to ``medium_center``, ties
+    broken by (score, index). The groups are disjoint and deterministic (no shuffling anywhere).
+
+    Args:
+        scores: (N,) memorization scores (or a proxy).
+        flip: the scores are high for LOW memorization (e.g. confidence, C-scores with ``medium_center``
+            in their units): groups are then formed on −scores and −medium_center, so ``high`` still means
+            high memorization.
+        nan_policy: ``"raise"`` (default) rejects NaN scores; ``"omit"`` leaves NaN examples out of every
+            group.
+
+    Returns:
+        ``{"low": idx, "medium": idx, "high": idx}``, each a sorted int64 array of n indices.
+
+    Raises:
+        ValueError: NaN scores under ``nan_policy="raise"``, or fewer than 3n usable examples.
+    """
+    s = _scores_vector(scores)
+    n = _check_int("n", n, 1)
+    if nan_policy not in ("raise", "omit"):
+        raise ValueError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
+    nan = np.isnan(s)
+    if nan.any() and nan_policy == "raise":
+        raise ValueError(f"{int(nan.sum())} scores are NaN (e.g. at {np.flatnonzero(nan)[:5].tolist()}); "
+                         f"pass nan_policy='omit' to leave those examples out of every group")
+    center = float(medium_center)
+    if flip:
+        s, center = -s, -center
+    valid = np.flatnonzero(~nan)
+    if len(valid) < 3 * n:
+        raise ValueError(f"three disjoint groups of {n} need {3 * n} scored examples, got {len(valid)}")
+    ranked = valid[np.lexsort((valid, s[valid]))]  # by score, then index
+    low, high, rest = ranked[:n], ranked[-n:], ranked[n:-n]
+    medium = rest[np.lexsort((rest, s[rest], np.abs(s[rest] - center)))[:n]]
+    return {"low": np.sort(low), "medium": np.sort(medium), "high": np.sort(high)}
+
+
+def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:
+    """A forget set mixing the groups: ``n_each`` examples drawn at random (seeded) from each group.
+
+    Args:
+        groups: name → index array (e.g. from :func:`memorization_groups`); they must be disjoint.
+        n_each: an int for every group, or a mapping name → count (groups not named contribute nothing).
+        seed: seeds the draws (each group gets its own stream keyed by its name, so one group's draw does
+            not depend on the other groups).
+
+    Returns:
+        The sorted int64 union of the draws.
+
+    Raises:
+        ValueError: overlapping groups, an unknown group name, or a count larger than its group.
+    """
+    if not isinstance(groups, Mapping) or not groups:
+        raise TypeError("groups must be a non-empty mapping name → index array")
+    arrays = {str(k): np.asarray(v, dtype=np.int64).ravel() for k, v in groups.items()}
+    counts = dict(n_each) if isinstance(n_each, Mapping) else {k: n_each for k in arrays}
+    unknown = set(counts) - set(arrays)
+    if unknown:
+        raise ValueError(f"n_each names unknown groups {sorted(unknown)}; groups are {sorted(arrays)}")
+    seen = np.concatenate(list(arrays.values()))
+    if len(np.unique(seen)) != len(seen):
+        raise ValueError("groups overlap (or repeat an index); mix needs disjoint groups")
+    parts = []
+    for name in sorted(arrays):
+        if name not in counts:
+            continue
+        c = _check_int(f"n_each[{name!r}]", counts[name], 0)
+        members = np.sort(arrays[name])
+        if c > len(members):
+            raise ValueError(f"cannot draw {c} examples from group {name!r} of {len(members)}")
+        rng = np.random.default_rng([_check_int("seed", seed, 0), *name.encode()])
+        parts.append(members[rng.choice(len(members), size=c, replace=False)])
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
