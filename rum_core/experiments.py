@@ -4,7 +4,8 @@ The building blocks every chapter shares:
 
 * :func:`load_data` — the profile's dataset (memoized in the process),
 * :func:`original_model` — the profile's original model θᵒ for a seed (cached on disk),
-* :func:`unlearning_runs` — run methods against retrain on forget sets and score them.
+* :func:`unlearning_runs` — run methods against retrain on forget sets and score them,
+* :func:`unlearning_grid` — the same for several kinds of forget set (e.g. ES or memorization levels).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from .partition import random_forget_set
 from .profiles import Profile
 from .training import train_model
 
-__all__ = ["load_data", "original_model", "unlearning_runs", "ForgetSetFn", "random_forget_sets"]
+__all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
+           "random_forget_sets"]
 
 # Everything a cached experiment result depends on: a change to any of these recomputes it.
 _DEPENDS = ("data", "models", "training", "unlearners", "metrics", "partition", "experiments", "profiles")
@@ -105,6 +107,34 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
 
     config = {"profile": profile.as_dict(), "methods": specs, "seeds": seeds, "forget_sets": forget_name}
     return cached_frame("unlearning-runs", config, compute, depends=_DEPENDS)
+
+
+def unlearning_grid(profile: Profile, methods: Sequence[str] | Mapping[str, Mapping],
+                    forget_sets: Mapping[str, ForgetSetFn], *, seeds: Sequence[int],
+                    progress_bar: bool | None = None, use_cache: bool = True) -> pd.DataFrame:
+    """:func:`unlearning_runs` for each kind of forget set: levels × seeds × methods in one tidy frame.
+
+    Args:
+        forget_sets: level label (e.g. ``"low"``) → ``f(bundle, seed)``. When ``f`` has a ``forget_name``
+            attribute (as :func:`rum_core.partition.es_forget_sets` gives) it names the cache entry and the
+            ``forget_set`` column; otherwise the label does, so the label must then identify the procedure.
+
+    Returns:
+        The rows of every :func:`unlearning_runs` call with an extra ``level`` column (the mapping's keys,
+        as an ordered categorical in the mapping's order, so tables and figures keep low → high). Each level
+        is cached on its own: an interrupted grid resumes at the first unfinished level.
+    """
+    if not forget_sets:
+        raise ValueError("forget_sets is empty: pass a mapping level → f(bundle, seed)")
+    frames = []
+    for level, fn in progress(list(forget_sets.items()), desc="levels", enabled=progress_bar):
+        runs = unlearning_runs(profile, methods, seeds=seeds, forget_sets=fn,
+                               forget_name=getattr(fn, "forget_name", str(level)),
+                               progress_bar=progress_bar, use_cache=use_cache)
+        frames.append(runs.assign(level=str(level)))
+    grid = pd.concat(frames, ignore_index=True)
+    grid["level"] = pd.Categorical(grid["level"], categories=[str(k) for k in forget_sets], ordered=True)
+    return grid
 
 
 def _method_specs(profile: Profile, methods) -> dict[str, dict]:

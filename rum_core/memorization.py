@@ -15,7 +15,8 @@ mem(i) = P[f(x_i) = y_i | f trained with i] − P[f(x_i) = y_i | f trained witho
   :func:`orient_proxies` flips the former so that every column reads "higher = more memorized".
 * :func:`load_cscores` / :func:`load_feldman_zhang` read published scores (official dataset order) and
   check that their labels match the dataset's.
-* :func:`memorization_groups` and :func:`mix` build the paper's low / medium / high forget sets.
+* The paper's low / medium / high memorization forget sets are built from these scores by
+  :func:`rum_core.partition.memorization_groups` and :func:`rum_core.partition.mix`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import copy
 import os
 import time
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,9 +39,8 @@ from .training import TrainConfig, default_device, fit, predict_logits
 
 __all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate", "estimate_for_profile",
            "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "proxies", "orient_proxies", "PublishedScores",
-           "load_cscores", "load_feldman_zhang", "memorization_groups", "mix", "GROUPS"]
+           "load_cscores", "load_feldman_zhang"]
 
-GROUPS = ("low", "medium", "high")
 FIT_WARNING_ACCURACY = 0.98
 
 
@@ -584,94 +583,3 @@ def load_feldman_zhang(path: str | os.PathLike, bundle: DataBundle | None = None
             raise ValueError(f"{source}: training index {int(index[-1])} is out of range for {bundle.name!r} "
                              f"({len(bundle.train)} training examples)")
     return PublishedScores(index=index, scores=scores, labels=lab, source=source)
-
-
-# ----------------------------------------------------------------------------------------------- groups
-def _scores_vector(scores) -> np.ndarray:
-    s = _as_array("scores", scores)
-    if s.ndim != 1 or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
-        raise ValueError(f"scores must be a 1-D numeric array, got dtype {s.dtype} and shape {s.shape}")
-    s = s.astype(np.float64)
-    if np.isinf(s).any():
-        raise ValueError("scores contain infinite values")
-    return s
-
-
-def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: bool = False,
-                        nan_policy: str = "raise") -> dict[str, np.ndarray]:
-    """The paper's low / medium / high memorization groups of ``n`` examples each (rank-based, not per class).
-
-    Order the examples by (score, index) ascending. ``low`` = the first n, ``high`` = the last n,
-    ``medium`` = among the remaining examples, the n whose score is closest to ``medium_center``, ties
-    broken by (score, index). The groups are disjoint and deterministic (no shuffling anywhere).
-
-    Args:
-        scores: (N,) memorization scores (or a proxy).
-        flip: the scores are high for LOW memorization (e.g. confidence, C-scores with ``medium_center``
-            in their units): groups are then formed on −scores and −medium_center, so ``high`` still means
-            high memorization.
-        nan_policy: ``"raise"`` (default) rejects NaN scores; ``"omit"`` leaves NaN examples out of every
-            group.
-
-    Returns:
-        ``{"low": idx, "medium": idx, "high": idx}``, each a sorted int64 array of n indices.
-
-    Raises:
-        ValueError: NaN scores under ``nan_policy="raise"``, or fewer than 3n usable examples.
-    """
-    s = _scores_vector(scores)
-    n = _check_int("n", n, 1)
-    if nan_policy not in ("raise", "omit"):
-        raise ValueError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
-    nan = np.isnan(s)
-    if nan.any() and nan_policy == "raise":
-        raise ValueError(f"{int(nan.sum())} scores are NaN (e.g. at {np.flatnonzero(nan)[:5].tolist()}); "
-                         f"pass nan_policy='omit' to leave those examples out of every group")
-    center = float(medium_center)
-    if flip:
-        s, center = -s, -center
-    valid = np.flatnonzero(~nan)
-    if len(valid) < 3 * n:
-        raise ValueError(f"three disjoint groups of {n} need {3 * n} scored examples, got {len(valid)}")
-    ranked = valid[np.lexsort((valid, s[valid]))]  # by score, then index
-    low, high, rest = ranked[:n], ranked[-n:], ranked[n:-n]
-    medium = rest[np.lexsort((rest, s[rest], np.abs(s[rest] - center)))[:n]]
-    return {"low": np.sort(low), "medium": np.sort(medium), "high": np.sort(high)}
-
-
-def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:
-    """A forget set mixing the groups: ``n_each`` examples drawn at random (seeded) from each group.
-
-    Args:
-        groups: name → index array (e.g. from :func:`memorization_groups`); they must be disjoint.
-        n_each: an int for every group, or a mapping name → count (groups not named contribute nothing).
-        seed: seeds the draws (each group gets its own stream keyed by its name, so one group's draw does
-            not depend on the other groups).
-
-    Returns:
-        The sorted int64 union of the draws.
-
-    Raises:
-        ValueError: overlapping groups, an unknown group name, or a count larger than its group.
-    """
-    if not isinstance(groups, Mapping) or not groups:
-        raise TypeError("groups must be a non-empty mapping name → index array")
-    arrays = {str(k): np.asarray(v, dtype=np.int64).ravel() for k, v in groups.items()}
-    counts = dict(n_each) if isinstance(n_each, Mapping) else {k: n_each for k in arrays}
-    unknown = set(counts) - set(arrays)
-    if unknown:
-        raise ValueError(f"n_each names unknown groups {sorted(unknown)}; groups are {sorted(arrays)}")
-    seen = np.concatenate(list(arrays.values()))
-    if len(np.unique(seen)) != len(seen):
-        raise ValueError("groups overlap (or repeat an index); mix needs disjoint groups")
-    parts = []
-    for name in sorted(arrays):
-        if name not in counts:
-            continue
-        c = _check_int(f"n_each[{name!r}]", counts[name], 0)
-        members = np.sort(arrays[name])
-        if c > len(members):
-            raise ValueError(f"cannot draw {c} examples from group {name!r} of {len(members)}")
-        rng = np.random.default_rng([_check_int("seed", seed, 0), *name.encode()])
-        parts.append(members[rng.choice(len(members), size=c, replace=False)])
-    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)

@@ -12,6 +12,10 @@ Entanglement (ES, :func:`rum_core.metrics.entanglement_score`), from the origina
     :func:`es_forget_sets`   either of them as an ``f(bundle, seed)`` for
                              :func:`rum_core.experiments.unlearning_runs`.
 
+Memorization (:mod:`rum_core.memorization` scores or a proxy)
+    :func:`memorization_groups`  the paper's low / medium / high groups: bottom n, n nearest the centre, top n.
+    :func:`mix`                  a forget set drawing a given number of examples from each group.
+
 Both ES procedures return an :class:`ESForgetSets` that carries the chosen sets *and their measured ES*
 (midpoint center, retain = every other training example): the labels low / medium / high only mean
 something if the measured ES is monotone in them, which :attr:`ESForgetSets.monotone` tells.
@@ -28,7 +32,10 @@ import numpy as np
 from .metrics.entanglement import _embeddings, entanglement_score
 
 __all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled", "es_forget_sets",
-           "PAPER_ES_PICKS", "PAPER_ES_GROUPS"]
+           "PAPER_ES_PICKS", "PAPER_ES_GROUPS", "MEMORIZATION_LEVELS", "memorization_groups", "mix"]
+
+#: The names of the memorization groups, from least to most memorized.
+MEMORIZATION_LEVELS = ("low", "medium", "high")
 
 #: The paper's number of distance-to-centroid groups (15 on CIFAR-10, so 3,000 examples each).
 PAPER_ES_GROUPS = 15
@@ -380,3 +387,94 @@ def es_forget_sets(profile, level: str, procedure: str = "paper", **kwargs):
     settings = ",".join(f"{k}={v!r}" for k, v in sorted(kwargs.items()))
     forget_sets.forget_name = f"es-{procedure}-{level}" + (f"[{settings}]" if settings else "")
     return forget_sets
+
+
+# ------------------------------------------------------------------------------------ memorization
+def _scores_vector(scores) -> np.ndarray:
+    s = np.asarray(scores.detach().cpu().numpy() if hasattr(scores, "detach") else scores)
+    if s.ndim != 1 or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
+        raise ValueError(f"scores must be a 1-D numeric array, got dtype {s.dtype} and shape {s.shape}")
+    s = s.astype(np.float64)
+    if np.isinf(s).any():
+        raise ValueError("scores contain infinite values")
+    return s
+
+
+def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: bool = False,
+                        nan_policy: str = "raise") -> dict[str, np.ndarray]:
+    """The paper's low / medium / high memorization groups of ``n`` examples each (rank-based, not per class).
+
+    Order the examples by (score, index) ascending. ``low`` = the first n, ``high`` = the last n,
+    ``medium`` = among the remaining examples, the n whose score is closest to ``medium_center``, ties
+    broken by (score, index). The groups are disjoint and deterministic (no shuffling anywhere).
+
+    Args:
+        scores: (N,) memorization scores (or a proxy).
+        flip: the scores are high for LOW memorization (e.g. confidence, C-scores with ``medium_center``
+            in their units): groups are then formed on −scores and −medium_center, so ``high`` still means
+            high memorization.
+        nan_policy: ``"raise"`` (default) rejects NaN scores; ``"omit"`` leaves NaN examples out of every
+            group.
+
+    Returns:
+        ``{"low": idx, "medium": idx, "high": idx}``, each a sorted int64 array of n indices.
+
+    Raises:
+        ValueError: NaN scores under ``nan_policy="raise"``, or fewer than 3n usable examples.
+    """
+    s = _scores_vector(scores)
+    n = _int_arg("n", n, 1)
+    if nan_policy not in ("raise", "omit"):
+        raise ValueError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
+    nan = np.isnan(s)
+    if nan.any() and nan_policy == "raise":
+        raise ValueError(f"{int(nan.sum())} scores are NaN (e.g. at {np.flatnonzero(nan)[:5].tolist()}); "
+                         f"pass nan_policy='omit' to leave those examples out of every group")
+    center = float(medium_center)
+    if flip:
+        s, center = -s, -center
+    valid = np.flatnonzero(~nan)
+    if len(valid) < 3 * n:
+        raise ValueError(f"three disjoint groups of {n} need {3 * n} scored examples, got {len(valid)}")
+    ranked = valid[np.lexsort((valid, s[valid]))]  # by score, then index
+    low, high, rest = ranked[:n], ranked[-n:], ranked[n:-n]
+    medium = rest[np.lexsort((rest, s[rest], np.abs(s[rest] - center)))[:n]]
+    return {"low": np.sort(low), "medium": np.sort(medium), "high": np.sort(high)}
+
+
+def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:
+    """A forget set mixing the groups: ``n_each`` examples drawn at random (seeded) from each group.
+
+    Args:
+        groups: name → index array (e.g. from :func:`memorization_groups`); they must be disjoint.
+        n_each: an int for every group, or a mapping name → count (groups not named contribute nothing).
+        seed: seeds the draws (each group gets its own stream keyed by its name, so one group's draw does
+            not depend on the other groups).
+
+    Returns:
+        The sorted int64 union of the draws.
+
+    Raises:
+        ValueError: overlapping groups, an unknown group name, or a count larger than its group.
+    """
+    if not isinstance(groups, Mapping) or not groups:
+        raise TypeError("groups must be a non-empty mapping name → index array")
+    arrays = {str(k): np.asarray(v, dtype=np.int64).ravel() for k, v in groups.items()}
+    counts = dict(n_each) if isinstance(n_each, Mapping) else {k: n_each for k in arrays}
+    unknown = set(counts) - set(arrays)
+    if unknown:
+        raise ValueError(f"n_each names unknown groups {sorted(unknown)}; groups are {sorted(arrays)}")
+    seen = np.concatenate(list(arrays.values()))
+    if len(np.unique(seen)) != len(seen):
+        raise ValueError("groups overlap (or repeat an index); mix needs disjoint groups")
+    parts = []
+    for name in sorted(arrays):
+        if name not in counts:
+            continue
+        c = _int_arg(f"n_each[{name!r}]", counts[name], 0)
+        members = np.sort(arrays[name])
+        if c > len(members):
+            raise ValueError(f"cannot draw {c} examples from group {name!r} of {len(members)}")
+        rng = np.random.default_rng([_int_arg("seed", seed, 0), *name.encode()])
+        parts.append(members[rng.choice(len(members), size=c, replace=False)])
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)

@@ -51,3 +51,36 @@ def test_random_forget_sets_are_seeded(smoke):
     a, b, c = draw(bundle, 0), draw(bundle, 0), draw(bundle, 1)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert len(a) == round(smoke.forget_fraction * len(bundle.train)) and len(np.unique(a)) == len(a)
+
+
+def test_unlearning_grid_labels_levels_and_resumes(smoke, monkeypatch):
+    """Each level runs on its own forget sets (guards against reusing one level's sets or cache entry for
+    another) and a finished level is reused from the cache when the grid is extended."""
+    def first_half(bundle, seed):
+        return np.arange(0, 40)
+
+    def second_half(bundle, seed):
+        return np.arange(40, 80)
+
+    first_half.forget_name = "test-first-40"
+    grid = experiments.unlearning_grid(smoke, ["identity"], {"high": first_half, "low": second_half}, seeds=[0])
+    assert list(grid["level"].cat.categories) == ["high", "low"]  # mapping order, not alphabetical
+    assert set(grid["forget_set"]) == {"test-first-40", "low"}
+    assert len(grid) == 4  # 2 levels × (retrain + identity)
+    low = experiments.unlearning_runs(smoke, ["identity"], seeds=[0], forget_sets=second_half, forget_name="low")
+    assert grid[grid["level"] == "low"].drop(columns="level").reset_index(drop=True).equals(low)
+
+    calls = []
+    real = experiments.unlearning_runs
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["forget_name"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiments, "unlearning_runs", spy)
+    monkeypatch.setattr(experiments, "original_model", lambda *a, **k: pytest.fail("a finished level recomputed"))
+    again = experiments.unlearning_grid(smoke, ["identity"], {"high": first_half}, seeds=[0])
+    assert calls == ["test-first-40"]
+    assert again.drop(columns="level").equals(grid[grid["level"] == "high"].drop(columns="level").reset_index(drop=True))
+    with pytest.raises(ValueError, match="empty"):
+        experiments.unlearning_grid(smoke, ["identity"], {}, seeds=[0])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from rum_core import data, ensembles, models, training
+from rum_core import data, ensembles, models, partition, training
 from rum_core import memorization as mem
 from rum_core.data import DataBundle, Split
 from rum_core.training import TrainConfig
@@ -337,15 +337,15 @@ def test_memorization_groups_sizes_disjoint_and_deterministic():
     """Groups must have n members each, never overlap, and not depend on anything but the scores."""
     rng = np.random.default_rng(0)
     scores = rng.random(50)
-    g = mem.memorization_groups(scores, 10)
-    assert all(len(g[name]) == 10 for name in mem.GROUPS)
+    g = partition.memorization_groups(scores, 10)
+    assert all(len(g[name]) == 10 for name in partition.MEMORIZATION_LEVELS)
     assert len(np.unique(np.concatenate(list(g.values())))) == 30
     order = np.argsort(scores)
     np.testing.assert_array_equal(g["low"], np.sort(order[:10]))
     np.testing.assert_array_equal(g["high"], np.sort(order[-10:]))
     rest = order[10:-10]
     np.testing.assert_array_equal(g["medium"], np.sort(rest[np.argsort(np.abs(scores[rest] - 0.5))[:10]]))
-    again = mem.memorization_groups(scores.copy(), 10)
+    again = partition.memorization_groups(scores.copy(), 10)
     assert all(np.array_equal(g[k], again[k]) for k in g)
 
 
@@ -353,12 +353,12 @@ def test_memorization_groups_break_ties_by_score_then_index():
     """With tied scores the authors' scripts gave different sets in different places; ours breaks ties by
     (score, index), so low takes the smallest indices and high the largest."""
     scores = np.zeros(12)
-    g = mem.memorization_groups(scores, 3)
+    g = partition.memorization_groups(scores, 3)
     np.testing.assert_array_equal(g["low"], [0, 1, 2])
     np.testing.assert_array_equal(g["high"], [9, 10, 11])
     np.testing.assert_array_equal(g["medium"], [3, 4, 5])  # all equally far from 0.5: smallest indices
     scores = np.array([0.5, 0.4, 0.6, 0.5, 0.0, 1.0, 0.45, 0.55, 0.9])
-    g = mem.memorization_groups(scores, 2)
+    g = partition.memorization_groups(scores, 2)
     np.testing.assert_array_equal(g["low"], [1, 4])
     np.testing.assert_array_equal(g["high"], [5, 8])
     np.testing.assert_array_equal(g["medium"], [0, 3])  # exactly 0.5 beats 0.45 and 0.55
@@ -368,35 +368,35 @@ def test_memorization_groups_flip_and_nan_rules():
     """flip=True must make "high" the LOW-score end (confidence-like inputs); NaN scores are rejected unless
     the caller asks to omit them; too few examples for three groups is an error."""
     scores = np.arange(9, dtype=float) / 8
-    g = mem.memorization_groups(scores, 3, flip=True)
+    g = partition.memorization_groups(scores, 3, flip=True)
     np.testing.assert_array_equal(g["high"], [0, 1, 2])
     np.testing.assert_array_equal(g["low"], [6, 7, 8])
     with_nan = np.append(scores, np.nan)
     with pytest.raises(ValueError, match="NaN"):
-        mem.memorization_groups(with_nan, 3)
-    g2 = mem.memorization_groups(with_nan, 3, nan_policy="omit")
+        partition.memorization_groups(with_nan, 3)
+    g2 = partition.memorization_groups(with_nan, 3, nan_policy="omit")
     assert 9 not in np.concatenate(list(g2.values()))
     with pytest.raises(ValueError, match="need 12"):
-        mem.memorization_groups(scores, 4)
+        partition.memorization_groups(scores, 4)
 
 
 def test_mix_draws_from_each_group_deterministically():
     """mix must draw exactly n_each per group, reproducibly for a seed, and refuse overlapping groups."""
     groups = {"low": np.arange(0, 10), "medium": np.arange(10, 20), "high": np.arange(20, 30)}
-    a = mem.mix(groups, 4, seed=1)
+    a = partition.mix(groups, 4, seed=1)
     assert len(a) == 12 and np.array_equal(a, np.sort(a))
     for idx in groups.values():
         assert np.isin(a, idx).sum() == 4
-    np.testing.assert_array_equal(a, mem.mix(groups, 4, seed=1))
-    assert not np.array_equal(a, mem.mix(groups, 4, seed=2))
-    only = mem.mix(groups, {"high": 5}, seed=0)
+    np.testing.assert_array_equal(a, partition.mix(groups, 4, seed=1))
+    assert not np.array_equal(a, partition.mix(groups, 4, seed=2))
+    only = partition.mix(groups, {"high": 5}, seed=0)
     assert len(only) == 5 and np.isin(only, groups["high"]).all()
     with pytest.raises(ValueError, match="overlap"):
-        mem.mix({"a": [1, 2], "b": [2, 3]}, 1)
+        partition.mix({"a": [1, 2], "b": [2, 3]}, 1)
     with pytest.raises(ValueError, match="cannot draw"):
-        mem.mix(groups, 11)
+        partition.mix(groups, 11)
     with pytest.raises(ValueError, match="unknown"):
-        mem.mix(groups, {"huge": 1})
+        partition.mix(groups, {"huge": 1})
 
 
 # ------------------------------------------------------------------------------------ published scores
