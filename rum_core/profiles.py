@@ -30,6 +30,11 @@ class Profile:
         seeds: how many seeds a chapter averages over.
         unlearn: per-method hyperparameter overrides for this scale (method name → {name: value});
             the methods' own defaults are the paper's CIFAR values. See :meth:`method_hparams`.
+        es_forget_size: size of each ES-controlled forget set (:func:`rum_core.partition.es_controlled`);
+            ``None`` = the random forget set's size.
+        memorization_models: how many models the memorization estimate trains
+            (:func:`rum_core.memorization.estimate_for_profile`); ``None`` = use published scores instead.
+        memorization_group_size: examples per memorization level (low / medium / high).
     """
 
     name: str
@@ -40,6 +45,9 @@ class Profile:
     forget_fraction: float = 0.1
     seeds: int = 3
     unlearn: dict = field(default_factory=dict)
+    es_forget_size: int | None = None
+    memorization_models: int | None = None
+    memorization_group_size: int = 25
 
     def as_dict(self) -> dict:
         """A JSON-friendly description, used in cache keys and printed by the chapters."""
@@ -81,6 +89,7 @@ PROFILES: dict[str, Profile] = {
             "scrub": {"epochs": 2, "lr": 0.05, "msteps": 1},
             "influence": {"alpha": 0.05, "n_samples": 256},
         },
+        es_forget_size=48, memorization_models=20,
     ),
     "small": Profile(
         name="small", dataset="digits", model="mlp", model_kwargs={"hidden": (128,)},
@@ -95,11 +104,12 @@ PROFILES: dict[str, Profile] = {
             "scrub": {"epochs": 5, "lr": 0.05, "msteps": 2},
             "influence": {"alpha": 0.15, "damping": 1e-3, "n_samples": 1000},
         },
+        es_forget_size=48, memorization_models=1000,
     ),
     "paper": Profile(
         name="paper", dataset="cifar10", model="resnet18",
         train=TrainConfig(epochs=30, lr=0.1, batch_size=256, weight_decay=5e-4, augment="crop_flip"),
-        forget_fraction=3000 / 50000, seeds=3,
+        forget_fraction=3000 / 50000, seeds=3, memorization_group_size=1000,
     ),
 }
 
