@@ -42,15 +42,21 @@ def _checked_accuracies(name: str, accs: Mapping[str, float], keys=SPLITS) -> di
     for key in keys:
         if key not in accs:
             raise ValueError(f"{name} is missing the key {key!r} (needs {list(keys)})")
-        value = accs[key]
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name}[{key!r}] must be a number, got {value!r}") from None
-        if not 0.0 <= value <= 1.0:  # also rejects NaN
-            raise ValueError(f"{name}[{key!r}] = {value} is not an accuracy in [0, 1]")
-        out[key] = value
+        out[key] = _fraction(f"{name}[{key!r}]", accs[key])
     return out
+
+
+def _fraction(name: str, value) -> float:
+    """``value`` as a float in [0, 1] (an accuracy or an attack's success rate); errors name ``name``."""
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= value <= 1.0:  # also rejects NaN
+        raise ValueError(f"{name} = {value} is not in [0, 1]")
+    return value
 
 
 def tow(unlearned: Mapping[str, float], retrained: Mapping[str, float]) -> float:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .accuracy import _checked_accuracies
+from .accuracy import _checked_accuracies, _fraction
 
 __all__ = ["true_label_confidence", "logit_confidence", "true_label_loss", "mia_efficacy", "mia_gap",
            "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "SVC_PARAMS"]
@@ -63,18 +63,6 @@ def _finite_float(name: str, x, ndim: int, *, allow_nan: bool = False) -> np.nda
         what = "infinite values" if allow_nan else "NaN or infinite values"
         raise ValueError(f"{name} has {what} (first at flat index {int(np.flatnonzero(bad)[0])})")
     return arr
-
-
-def _fraction(name: str, value) -> float:
-    if isinstance(value, bool) or value is None:
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}") from None
-    if not 0.0 <= value <= 1.0:  # also rejects NaN
-        raise ValueError(f"{name} = {value} is not in [0, 1]")
-    return value
 
 
 def _labels(labels, n: int, num_classes: int, name: str = "labels") -> np.ndarray:
