@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Hash of the package source: when it changes, cached chapter executions are stale.
 PKG_HASH = $(shell find rum_core -name '*.py' -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-16)
 JB_CACHE := _build/.jupyter_cache
-BOOK_ENV := RUM_PROGRESS=0
+BOOK_ENV := RUM_PROGRESS=0 OMP_NUM_THREADS=1
 
 .PHONY: book test lint venv clean book-clean
 

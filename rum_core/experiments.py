@@ -11,7 +11,7 @@ The building blocks every chapter shares:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,8 @@ from .profiles import Profile
 from .training import train_model
 
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
-           "random_forget_sets"]
+           "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "rum_forget_set",
+           "rum_cells", "rum_runs", "rum_tune", "rum_table", "rum_selection"]
 
 # Everything a cached experiment result depends on: a change to any of these recomputes it.
 _DEPENDS = ("data", "models", "training", "unlearners", "metrics", "partition", "experiments", "profiles")
@@ -169,3 +170,311 @@ def _row(seed, forget_name, method, result, report, ref_report) -> dict:
             "mia": ev.unlearned_mia, "mia_retrain": ev.retrained_mia, "mia_gap": ev.mia_gap,
             "tow_mia": ev.tow_mia, "loss_auc": ev.unlearned_loss_auc,
             "seconds": result.seconds, "grad_evals": result.grad_evals}
+
+
+# ------------------------------------------------------------------------------------------------ RUM grid
+#: The methods of the paper's RUM table (Table 1), and its per-method variants.
+RUM_METHODS = ("finetune", "l1_sparse", "neggrad_plus", "salun")
+RUM_VARIANTS = ("vanilla", "shuffle", "rum_f")
+_RUM_DEPENDS = (*_DEPENDS, "rum", "memorization")
+
+
+def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
+    """The profile's memorization estimate (``profile.memorization_models`` models, cached on disk).
+
+    Returns the :class:`rum_core.memorization.MemorizationRuns` (``.estimate.scores``, ``.estimate.p_out``,
+    ``.seconds``).
+
+    Raises:
+        ValueError: when the profile trains no memorization models (``memorization_models=None``).
+    """
+    from .memorization import estimate_for_profile
+
+    if profile.memorization_models is None:
+        raise ValueError(f"profile {profile.name!r} has memorization_models=None: the RUM grid needs a "
+                         f"memorization estimate")
+    return estimate_for_profile(profile, profile.memorization_models, progress_bar=progress_bar)
+
+
+def rum_forget_set(profile: Profile, scores, seed: int) -> np.ndarray:
+    """The heterogeneous forget set of the RUM experiments: ``n`` low + ``n`` medium + ``n`` high memorization.
+
+    ``n = profile.memorization_group_size``. The low / medium / high pools are
+    :func:`rum_core.partition.memorization_groups` of ``2n`` examples each (bottom 2n, the 2n nearest 0.5, top
+    2n); ``n`` are drawn from each pool with ``seed`` (:func:`rum_core.partition.mix`), so each seed gets its
+    own forget set while the paper's 1/3 - 1/3 - 1/3 mix of levels is kept.
+    """
+    from .partition import memorization_groups, mix
+
+    n = int(profile.memorization_group_size)
+    return mix(memorization_groups(scores, 2 * n), n, seed=int(seed))
+
+
+def rum_cells(methods: Sequence[str] = RUM_METHODS, variants: Sequence[str] = RUM_VARIANTS, *,
+              profile: Profile | None = None, include_rum: bool = True, ablation: bool = False,
+              hparams: Mapping[str, Mapping] | None = None, rum_steps=None, retain_policy: str = "processed"
+              ) -> dict[str, object]:
+    """The rows of the RUM table as ``label → rum.Variant`` (label ``"<method> <variant>"``, and ``"rum"``).
+
+    Args:
+        methods: registry names; each gets every variant in ``variants``.
+        variants: among ``vanilla, shuffle, rum_f`` (and ``high_only`` for the ablation).
+        profile: supplies each method's hyperparameters at this scale (:meth:`Profile.method_hparams`);
+            ``hparams`` (method → overrides) is applied on top.
+        include_rum: add the authors' RUM (``rum_steps``, default identity / finetune / salun) as ``"rum"``.
+        ablation: add ``"<method> high_only"`` rows (the method on the high subset only).
+    """
+    from . import rum as _rum
+
+    makers = {"vanilla": _rum.vanilla, "shuffle": _rum.shuffle, "rum_f": _rum.rum_f, "high_only": _rum.high_only}
+    unknown = [v for v in variants if v not in makers]
+    if unknown:
+        raise ValueError(f"unknown variant(s) {unknown}; valid: {sorted(makers)}")
+    hparams = dict(hparams or {})
+
+    def hp(method: str) -> dict:
+        base = profile.method_hparams(method) if profile is not None else {}
+        return {**base, **hparams.get(method, {})}
+
+    cells: dict[str, object] = {}
+    for method in methods:
+        for v in [*variants, *(["high_only"] if ablation and "high_only" not in variants else [])]:
+            kw = {} if v == "vanilla" else {"retain_policy": retain_policy}
+            cells[f"{method} {v}"] = makers[v](method, **kw, **hp(method))
+    if include_rum:
+        steps = rum_steps or _rum.AUTHORS_RUM
+        steps = [_rum.Step(s, hp(s) if s != "identity" else {}) if isinstance(s, str) else s for s in steps]
+        cells["rum"] = _rum.rum(steps, retain_policy=retain_policy)
+    return cells
+
+
+def _refine_scores(profile: Profile, bundle, refine_by: str, seed: int, mem_scores) -> np.ndarray:
+    """Scores (higher = more memorized) used to refine the forget set: the estimate or a proxy of ``seed``."""
+    if refine_by == "memorization":
+        return np.asarray(mem_scores, dtype=np.float64)
+    from .memorization import PROXIES, orient_proxies, proxies
+
+    if refine_by not in PROXIES:
+        raise ValueError(f"refine_by must be 'memorization' or a proxy in {PROXIES}, got {refine_by!r}")
+    frame = proxies(bundle, train=profile.train, model=profile.model, model_kwargs=profile.model_kwargs,
+                    seed=seed, holdout=None if refine_by == "holdout_kl" else False, progress_bar=False)
+    return orient_proxies(frame)[refine_by].to_numpy()
+
+
+class _RumContexts:
+    """Per seed, computed lazily and once: original model, RUM forget set, retrained reference and its report."""
+
+    def __init__(self, profile: Profile, bundle, mem, progress_bar):
+        self.profile, self.bundle, self.mem, self.progress_bar = profile, bundle, mem, progress_bar
+        self.contexts: dict[int, dict] = {}
+
+    def __call__(self, seed: int) -> dict:
+        if seed not in self.contexts:
+            p, bundle = self.profile, self.bundle
+            original, _ = original_model(p, seed, progress_bar=self.progress_bar)
+            forget = rum_forget_set(p, self.mem.estimate.scores, seed)
+            reference = unlearners.make("retrain", **p.method_hparams("retrain"))(
+                original, bundle, forget, seed=seed, progress_bar=self.progress_bar)
+            self.contexts[seed] = {"original": original, "forget": forget, "reference": reference,
+                                   "report": model_report(reference.model, bundle, forget, seed=seed),
+                                   "scores": {}}
+        return self.contexts[seed]
+
+
+def _scores_row(result, report, ctx) -> dict:
+    """Accuracies, ToW, MIA (gap), ToW-MIA and cost (absolute and relative to the seed's retrain)."""
+    ev = compare_reports(report, ctx["report"])
+    ref = ctx["reference"]
+    return {**ev.unlearned_acc, "tow": ev.tow, "mia": ev.unlearned_mia, "mia_retrain": ev.retrained_mia,
+            "mia_gap": ev.mia_gap, "tow_mia": ev.tow_mia, "seconds": float(result.seconds),
+            "grad_evals": int(result.grad_evals), "rel_seconds": float(result.seconds) / ref.seconds,
+            "rel_grad_evals": result.grad_evals / ref.grad_evals}
+
+
+def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, seeds: Sequence[int],
+             refine_by: str = "memorization", progress_bar: bool | None = None,
+             use_cache: bool = True) -> pd.DataFrame:
+    """Run every RUM table cell (label → :class:`rum_core.rum.Variant`) for every seed, scored against retrain.
+
+    For each seed: the original model of that seed (:func:`original_model`), the forget set
+    :func:`rum_forget_set` (from the profile's memorization estimate), the retrained reference, then every
+    cell; refinement uses ``refine_by`` (``"memorization"`` or a proxy name of
+    :data:`rum_core.memorization.PROXIES`, computed from that seed's training run), shuffle splits use the
+    seed. Every (seed, cell) is cached on its own, so an interrupted run resumes at the first unfinished cell
+    and a larger ``seeds`` only computes the new ones.
+
+    Returns:
+        One row per (seed, cell) plus one ``retrain`` row per seed, columns ``seed, label, variant, method,
+        refine_by, forget, retain, test, tow, mia, mia_retrain, mia_gap, tow_mia, seconds, grad_evals,
+        rel_seconds, rel_grad_evals`` (cost relative to that seed's retrain; the refinement scores' cost
+        is not included) and ``steps`` (the methods run, ``+``-joined).
+    """
+    from . import rum as _rum
+    from .cache import cached_frame
+
+    cells = dict(rum_cells(profile=profile) if cells is None else cells)
+    if not cells:
+        raise ValueError("cells is empty")
+    for label, v in cells.items():
+        if not isinstance(v, _rum.Variant):
+            raise TypeError(f"cell {label!r} must be a rum_core.rum.Variant, got {type(v).__name__}")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty")
+    if refine_by != "memorization":
+        from .memorization import PROXIES
+
+        if refine_by not in PROXIES:
+            raise ValueError(f"refine_by must be 'memorization' or a proxy in {PROXIES}, got {refine_by!r}")
+    bundle = load_data(profile)
+    mem = memorization_scores(profile, progress_bar=progress_bar)
+    base_config = {"profile": profile.as_dict(), "forget": "rum-mix", "memorization": mem.config}
+    context = _RumContexts(profile, bundle, mem, progress_bar)
+
+    def row(seed, label, variant, method, result, report, ctx) -> dict:
+        return {"seed": seed, "label": label, "variant": variant, "method": method, "refine_by": refine_by,
+                **_scores_row(result, report, ctx)}
+
+    def retrain_cell(seed):
+        ctx = context(seed)
+        r = row(seed, "retrain", "retrain", "retrain", ctx["reference"], ctx["report"], ctx)
+        return pd.DataFrame([{**r, "steps": "retrain"}])
+
+    def variant_cell(seed, label, variant):
+        ctx = context(seed)
+        scores = None
+        if variant.split == "score":
+            if refine_by not in ctx["scores"]:
+                ctx["scores"][refine_by] = _refine_scores(profile, bundle, refine_by, seed, mem.estimate.scores)
+            scores = ctx["scores"][refine_by]
+        result = _rum.run_variant(variant, ctx["original"], bundle, ctx["forget"], scores, seed=seed,
+                                  progress_bar=False)
+        report = model_report(result.model, bundle, ctx["forget"], seed=seed)
+        method = "rum" if variant.name == "rum" else variant.method
+        r = row(seed, label, variant.name, method, result, report, ctx)
+        return pd.DataFrame([{**r, "steps": "+".join(s.method for s in result.steps)}])
+
+    frames = []
+    jobs = [(s, None, None) for s in seeds] + [(s, lab, v) for s in seeds for lab, v in cells.items()]
+    for seed, label, variant in progress(jobs, desc="RUM cells", enabled=progress_bar):
+        if variant is None:
+            config = {**base_config, "seed": seed, "cell": "retrain"}
+            compute = partial(retrain_cell, seed)
+        else:
+            config = {**base_config, "seed": seed, "cell": variant.as_dict(), "refine_by": refine_by}
+            compute = partial(variant_cell, seed, label, variant)
+        if use_cache:
+            frame = cached_frame("rum-cell", config, compute, depends=_RUM_DEPENDS)
+            frame["label"] = label or "retrain"  # the label is presentation, not part of the key
+        else:
+            frame = compute()
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    order = ["retrain", *cells]
+    out["label"] = pd.Categorical(out["label"], categories=order, ordered=True)
+    return out.sort_values(["label", "seed"], kind="stable", ignore_index=True).assign(
+        label=lambda f: f["label"].astype(str))
+
+
+def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, Sequence], *,
+             tune_seeds: Sequence[int], metric: str = "tow", refine_by: str = "memorization",
+             progress_bar: bool | None = None, use_cache: bool = True) -> tuple[dict, pd.DataFrame]:
+    """Give every cell the same tuning budget: try every combination of ``grid`` on ``tune_seeds``.
+
+    Each combination is applied to every non-identity step of a cell (:meth:`rum_core.rum.Variant.with_hparams`),
+    so vanilla, shuffle, RUM^F and RUM all get exactly ``len(hparam_grid(grid))`` configurations. The best
+    mean ``metric`` over ``tune_seeds`` wins (ties: the earlier combination). Report tuned cells on seeds
+    disjoint from ``tune_seeds``.
+
+    Returns:
+        ``(tuned_cells, trials)``: label → the chosen Variant, and one row per (cell, combination) with the
+        mean ``metric`` and the combination's values.
+    """
+    from .rum import hparam_grid
+
+    combos = hparam_grid(grid)
+    if not combos:
+        raise ValueError("grid is empty")
+    trial_cells = {f"{label} #{i}": v.with_hparams(**combo)
+                   for label, v in cells.items() for i, combo in enumerate(combos)}
+    runs = rum_runs(profile, trial_cells, seeds=tune_seeds, refine_by=refine_by, progress_bar=progress_bar,
+                    use_cache=use_cache)
+    means = runs.groupby("label", sort=False)[metric].mean()
+    rows, tuned = [], {}
+    for label, v in cells.items():
+        scores = [float(means[f"{label} #{i}"]) for i in range(len(combos))]
+        best = int(np.argmax(scores))
+        tuned[label] = v.with_hparams(**combos[best])
+        rows += [{"label": label, "trial": i, **combos[i], metric: s, "chosen": i == best}
+                 for i, s in enumerate(scores)]
+    return tuned, pd.DataFrame(rows)
+
+
+def rum_table(runs: pd.DataFrame, metrics: Sequence[str] = ("tow", "mia_gap"), confidence: float = 0.95
+              ) -> pd.DataFrame:
+    """The paper's layout: one row per cell label (retrain first), ``<metric>`` mean and ``<metric>_ci``
+    t-interval half-width over seeds, ``n`` seeds, plus the mean relative cost."""
+    from .stats import summarize
+
+    cols = list(metrics) + [c for c in ("rel_grad_evals", "rel_seconds") if c not in metrics]
+    summary = summarize(runs, ["label", "variant", "method"], cols, confidence=confidence)
+    return summary
+
+
+def rum_selection(profile: Profile, candidates: Sequence[str] = ("identity", *RUM_METHODS), *,
+                  seeds: Sequence[int], criteria: Sequence[str] = ("oracle", "held_out"),
+                  progress_bar: bool | None = None, use_cache: bool = True) -> pd.DataFrame:
+    """RUM with each memorization subset's method SELECTED from ``candidates`` (greedy, low → high).
+
+    Criteria (:func:`rum_core.rum.select_steps`): ``"oracle"`` = ToW on the subset against the retrained
+    model (:func:`rum_core.rum.oracle_criterion`, needs retraining); ``"held_out"`` = the same ToW with
+    retrain's accuracies predicted without retraining (:func:`rum_core.rum.held_out_criterion`: the subset's
+    mean held-out accuracy ``p_out`` of the memorization models, the original model's retain and test
+    accuracy). Candidates run with the profile's hyperparameters. Cached per (seed, criterion).
+
+    Returns:
+        One row per (seed, criterion): ``seed, label ("select <criterion>"), variant, method ("select"),
+        criterion, steps`` (the chosen
+        methods low → high, ``+``-joined), the metrics of :func:`rum_runs`, and ``search_grad_evals,
+        rel_search_grad_evals``: the cost of running every candidate on every subset.
+    """
+    from . import rum as _rum
+    from .cache import cached_frame
+
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty")
+    bad = [c for c in criteria if c not in ("oracle", "held_out")]
+    if bad or not criteria:
+        raise ValueError(f"criteria must be among ('oracle', 'held_out'), got {list(criteria)}")
+    steps = [_rum.Step(c, profile.method_hparams(c) if c != "identity" else {}) for c in candidates]
+    bundle = load_data(profile)
+    mem = memorization_scores(profile, progress_bar=progress_bar)
+    context = _RumContexts(profile, bundle, mem, progress_bar)
+
+    def cell(seed: int, criterion: str) -> pd.DataFrame:
+        ctx = context(seed)
+        forget = ctx["forget"]
+        if criterion == "oracle":
+            crit = _rum.oracle_criterion(ctx["reference"].model, bundle, forget)
+        else:
+            crit = _rum.held_out_criterion(ctx["original"], bundle, forget, mem.estimate.p_out)
+        subsets = _rum.refine(forget, mem.estimate.scores, 3)
+        sel = _rum.select_steps(ctx["original"], bundle, subsets, steps, crit, seed=seed, progress_bar=False)
+        report = model_report(sel.result.model, bundle, forget, seed=seed)
+        search = int(sel.scores["grad_evals"].sum())
+        return pd.DataFrame([{"seed": seed, "label": f"select {criterion}", "variant": "select",
+                              "method": "select", "criterion": criterion,
+                              "steps": "+".join(s.method for s in sel.steps),
+                              **_scores_row(sel.result, report, ctx), "search_grad_evals": search,
+                              "rel_search_grad_evals": search / ctx["reference"].grad_evals}])
+
+    frames = []
+    for seed, criterion in progress([(s, c) for s in seeds for c in criteria], desc="RUM selection",
+                                    enabled=progress_bar):
+        config = {"profile": profile.as_dict(), "forget": "rum-mix", "memorization": mem.config, "seed": seed,
+                  "criterion": criterion, "candidates": [s.as_dict() for s in steps]}
+        compute = partial(cell, seed, criterion)
+        frames.append(cached_frame("rum-selection", config, compute, depends=_RUM_DEPENDS) if use_cache
+                      else compute())
+    return pd.concat(frames, ignore_index=True)

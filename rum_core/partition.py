@@ -11,10 +11,14 @@ Entanglement (ES, :func:`rum_core.metrics.entanglement_score`), from the origina
     :func:`es_controlled`    compact cluster + growing random share: ES strictly increasing by construction.
     :func:`es_forget_sets`   either of them as an ``f(bundle, seed)`` for
                              :func:`rum_core.experiments.unlearning_runs`.
+    :func:`layer_embeddings` / :func:`scaled_es_picks` / :func:`jaccard`  for asking how the ES partitions move
+                             with the embedding layer, the number of groups and the model's seed.
 
 Memorization (:mod:`rum_core.memorization` scores or a proxy)
     :func:`memorization_groups`  the paper's low / medium / high groups: bottom n, n nearest the centre, top n.
     :func:`mix`                  a forget set drawing a given number of examples from each group.
+    :func:`memorization_forget_sets`  one level of them as an ``f(bundle, seed)`` for
+                                 :func:`rum_core.experiments.unlearning_grid` (same sets for every seed).
 
 Both ES procedures return an :class:`ESForgetSets` that carries the chosen sets *and their measured ES*
 (midpoint center, retain = every other training example): the labels low / medium / high only mean
@@ -32,7 +36,9 @@ import numpy as np
 from .metrics.entanglement import _embeddings, entanglement_score
 
 __all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled", "es_forget_sets",
-           "PAPER_ES_PICKS", "PAPER_ES_GROUPS", "MEMORIZATION_LEVELS", "memorization_groups", "mix"]
+           "PAPER_ES_PICKS", "PAPER_ES_GROUPS", "ES_LAYERS", "layer_embeddings", "scaled_es_picks",
+           "jaccard", "MEMORIZATION_LEVELS", "memorization_groups", "mix",
+           "memorization_forget_sets"]
 
 #: The names of the memorization groups, from least to most memorized.
 MEMORIZATION_LEVELS = ("low", "medium", "high")
@@ -389,6 +395,71 @@ def es_forget_sets(profile, level: str, procedure: str = "paper", **kwargs):
     return forget_sets
 
 
+#: The layers :func:`layer_embeddings` can read: penultimate features (the paper's φ), logits, raw inputs.
+ES_LAYERS = ("features", "logits", "input")
+
+
+def layer_embeddings(model, x, layer: str = "features", *, batch_size: int = 1024) -> np.ndarray:
+    """The representation of ``x`` that ES is measured in, as a float64 (N, d) array (eval mode, no grad).
+
+    ``"features"`` is the penultimate layer (:func:`rum_core.models.embed`, the paper's choice);
+    ``"logits"`` the model's outputs; ``"input"`` the raw inputs flattened (no model involved, ``model`` may
+    be ``None``). Used to ask how much the ES partitions depend on where the embedding is read.
+
+    Raises:
+        ValueError: an unknown ``layer``.
+    """
+    if layer not in ES_LAYERS:
+        raise ValueError(f"layer must be one of {list(ES_LAYERS)}, got {layer!r}")
+    import torch
+
+    if layer == "input":
+        return torch.as_tensor(x).reshape(len(x), -1).double().cpu().numpy()
+    if layer == "features":
+        from .models import embed
+
+        return embed(model, x, batch_size=batch_size)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = [model(x[i:i + batch_size].to(device)).double().cpu() for i in range(0, len(x), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(out).numpy()
+
+
+def scaled_es_picks(n_groups: int) -> dict[str, int]:
+    """The paper's picks moved to ``n_groups`` groups at the same relative positions.
+
+    The paper takes groups 3 and 12 of 15 (0-based) and the last one; with ``n_groups`` groups this is
+    ``low = ⌊3·n_groups/15⌋``, ``medium = ⌊12·n_groups/15⌋``, ``high = n_groups − 1`` — exactly
+    :data:`PAPER_ES_PICKS` for 15 groups.
+
+    Raises:
+        ValueError: fewer than 6 groups (the three picks would not be distinct).
+    """
+    n_groups = _int_arg("n_groups", n_groups, 6)
+    k = PAPER_ES_GROUPS
+    return {"low": PAPER_ES_PICKS["low"] * n_groups // k, "medium": PAPER_ES_PICKS["medium"] * n_groups // k,
+            "high": n_groups - 1}
+
+
+def jaccard(a, b) -> float:
+    """|A ∩ B| / |A ∪ B| of two index sets (repeats ignored): 1 for the same set, 0 for disjoint sets.
+
+    Raises:
+        ValueError: both sets empty (the overlap is undefined).
+    """
+    a = np.unique(np.asarray(a, dtype=np.int64).ravel())
+    b = np.unique(np.asarray(b, dtype=np.int64).ravel())
+    union = len(np.union1d(a, b))
+    if union == 0:
+        raise ValueError("jaccard of two empty sets is undefined")
+    return len(np.intersect1d(a, b, assume_unique=True)) / union
+
+
 # ------------------------------------------------------------------------------------ memorization
 def _scores_vector(scores) -> np.ndarray:
     s = np.asarray(scores.detach().cpu().numpy() if hasattr(scores, "detach") else scores)
@@ -478,3 +549,85 @@ def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:
         rng = np.random.default_rng([_int_arg("seed", seed, 0), *name.encode()])
         parts.append(members[rng.choice(len(members), size=c, replace=False)])
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def memorization_forget_sets(profile, level: str, *, scores=None, n: int | None = None,
+                             medium_center: float = 0.5, flip: bool = False, n_models: int | None = None,
+                             estimate_seed: int = 0):
+    """Forget sets by memorization as a ``f(bundle, seed) → indices`` for ``unlearning_runs`` / ``unlearning_grid``.
+
+    Returns the ``level`` group (``"low"``, ``"medium"`` or ``"high"``) of :func:`memorization_groups` with
+    ``n`` examples per group (default ``profile.memorization_group_size``).
+
+    The scores are fixed, as in the paper (which uses published scores): by default the profile's
+    Feldman & Zhang estimate, :func:`rum_core.memorization.estimate_for_profile` with ``n_models`` models
+    (default ``profile.memorization_models``) and seed ``estimate_seed``, computed (or read from the cache) on
+    the first call and kept; or ``scores`` given explicitly (e.g. ``1 − C-scores``, or a proxy with
+    ``flip=True``). **The groups therefore do not depend on the run's seed**: every seed unlearns the same
+    examples, and what the seeds vary is the original model, the retrained reference and the unlearners'
+    randomness. (A memorization score is a property of the example under the training algorithm, not of
+    one trained model, so redrawing it per seed would only add estimation noise.)
+
+    The returned function has an attribute ``forget_name`` (part of ``unlearning_runs``' cache key):
+    ``"mem-high[models=1000,n=25,seed=0]"`` for the estimate, ``"mem-high[n=25,scores=<hash>]"`` for given
+    scores (a hash of their values), with ``medium_center`` / ``flip`` appended when not the defaults, so
+    different procedures never share a cache entry. ``f.details(bundle, seed)`` returns all three groups
+    (a dict level → indices) and ``f.scores()`` the scores they were formed from.
+
+    Raises:
+        ValueError: an unknown ``level`` (listing the valid ones); a profile without
+            ``memorization_models`` (it relies on published scores) and no ``scores``; bad ``n``; scores
+            whose length differs from the training set when called.
+    """
+    if level not in MEMORIZATION_LEVELS:
+        raise ValueError(f"level must be one of {list(MEMORIZATION_LEVELS)}, got {level!r}")
+    n = _int_arg("n", profile.memorization_group_size if n is None else n, 1)
+    if not isinstance(flip, (bool, np.bool_)):
+        raise TypeError(f"flip must be a bool, got {flip!r}")
+    center = float(medium_center)
+    settings: dict[str, object] = {"n": n}
+    if scores is not None:
+        fixed = _scores_vector(scores)
+        import hashlib
+
+        settings["scores"] = hashlib.sha256(np.ascontiguousarray(fixed).tobytes()).hexdigest()[:12]
+    else:
+        fixed = None
+        models = profile.memorization_models if n_models is None else n_models
+        if models is None:
+            raise ValueError(f"profile {profile.name!r} has no memorization_models (it relies on published "
+                             f"scores): pass scores=, e.g. 1 − C-scores from "
+                             f"rum_core.memorization.load_cscores, or n_models=")
+        settings["models"] = _int_arg("n_models", models, 2)
+        settings["seed"] = _int_arg("estimate_seed", estimate_seed, 0)
+    if center != 0.5:
+        settings["center"] = center
+    if flip:
+        settings["flip"] = True
+    state: dict[str, object] = {}
+
+    def get_scores() -> np.ndarray:
+        if "scores" not in state:
+            if fixed is not None:
+                state["scores"] = fixed
+            else:
+                from .memorization import estimate_for_profile
+
+                state["scores"] = estimate_for_profile(profile, settings["models"], seed=settings["seed"]).scores
+        return state["scores"]
+
+    def details(bundle, seed: int = 0) -> dict[str, np.ndarray]:
+        s = get_scores()
+        if len(s) != len(bundle.train):
+            raise ValueError(f"scores has {len(s)} entries but the training set has {len(bundle.train)} examples")
+        if "groups" not in state:
+            state["groups"] = memorization_groups(s, n, medium_center=center, flip=flip)
+        return {k: v.copy() for k, v in state["groups"].items()}
+
+    def forget_sets(bundle, seed: int) -> np.ndarray:
+        return details(bundle, seed)[level]
+
+    forget_sets.details = details
+    forget_sets.scores = get_scores
+    forget_sets.forget_name = f"mem-{level}[" + ",".join(f"{k}={v}" for k, v in sorted(settings.items())) + "]"
+    return forget_sets

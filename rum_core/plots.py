@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves"]
+__all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars"]
 
 
 def _axes(ax, figsize):
@@ -121,3 +121,286 @@ def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, ax=None, tit
     if title:
         ax.set_title(title, fontsize=10)
     return fig
+
+
+def rum_bars(summary: pd.DataFrame, *, label: str = "label", metrics: Sequence[str] = ("tow", "mia_gap"),
+             titles: Sequence[str] = ("ToW (↑)", "MIA gap (↓)"), reference: pd.DataFrame | None = None,
+             reference_name: str = "paper", title: str | None = None):
+    """The RUM table as horizontal bars, one panel per metric, ``<metric>_ci`` error bars, rows in table order.
+
+    ``reference`` (optional): a frame with the same ``label`` column and metric columns (e.g. the paper's
+    published numbers), drawn as black diamonds where a row has a value.
+    """
+    labels = [str(v) for v in summary[label]]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 0.32 * len(labels) + 1.2),
+                             sharey=True, layout="constrained", squeeze=False)
+    y = np.arange(len(labels))
+    ref = reference.set_index(label) if reference is not None else None
+    for ax, m, t in zip(axes[0], metrics, titles, strict=False):
+        errs = summary.get(f"{m}_ci", pd.Series(np.nan, index=summary.index)).to_numpy(dtype=float)
+        ax.barh(y, summary[m].to_numpy(dtype=float), xerr=np.where(np.isfinite(errs), errs, 0.0), capsize=2,
+                color="tab:blue", alpha=0.8, label="this reproduction")
+        if ref is not None and m in ref.columns:
+            vals = ref[m].reindex(labels).to_numpy(dtype=float)
+            ok = np.isfinite(vals)
+            ax.plot(vals[ok], y[ok], "kD", markersize=4, label=reference_name)
+        ax.set_title(t, fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0][0].set_yticks(y, labels)
+    axes[0][0].invert_yaxis()
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, frameon=False, fontsize=8, loc="outside lower center", ncols=len(names))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------- measuring forgetting (chapter 3)
+def histogram_panels(panels: dict[str, dict[str, np.ndarray]], *, bins: int = 30,
+                     range_: tuple[float, float] | None = None, xlabel: str = "", density: bool = True,
+                     suptitle: str | None = None, panel_size: tuple[float, float] = (3.4, 2.9)):
+    """One :func:`histograms` panel per entry of ``panels`` (title → {sample name → values}), side by side.
+
+    All panels share the bins: ``range_`` defaults to the smallest and largest value over every sample,
+    so the panels can be compared by eye (e.g. confidences of forget / retain / test under the original,
+    retrained and unlearned models). The y axes are shared too.
+    """
+    if not panels or any(not samples for samples in panels.values()):
+        raise ValueError("histogram_panels needs at least one panel, each with at least one sample")
+    values = [np.asarray(v, dtype=float).ravel() for samples in panels.values() for v in samples.values()]
+    if any(v.size == 0 for v in values):
+        raise ValueError("histogram_panels got an empty sample")
+    if range_ is None:
+        lo = min(float(v.min()) for v in values)
+        hi = max(float(v.max()) for v in values)
+        range_ = (lo, hi if hi > lo else lo + 1.0)
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(panel_size[0] * n, panel_size[1]), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    for ax, (title, samples) in zip(axes[0], panels.items(), strict=True):
+        histograms(samples, bins=bins, ax=ax, title=title, xlabel=xlabel, range_=range_, density=density)
+    for ax in axes[0][1:]:
+        ax.set_ylabel("")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def interval_dots(summary: pd.DataFrame, metric: str, *, label: str = "method", target: float | None = None,
+                  target_ci: float | None = None, target_label: str = "target", ax=None,
+                  xlabel: str | None = None, title: str | None = None):
+    """``summary[metric]`` ± ``<metric>_ci`` as one dot with a horizontal error bar per row (labelled by
+    ``summary[label]``, first row on top), with an optional reference: a vertical line at ``target`` and a
+    shaded band of ± ``target_ci`` around it (e.g. the retrained model's MIA efficacy, which an unlearned
+    model should match rather than exceed)."""
+    if len(summary) == 0:
+        raise ValueError("interval_dots needs at least one row")
+    fig, ax = _axes(ax, (5.0, 0.8 + 0.35 * len(summary)))
+    y = np.arange(len(summary))[::-1]
+    means = summary[metric].to_numpy(dtype=float)
+    errs = summary.get(f"{metric}_ci", pd.Series(np.nan, index=summary.index)).to_numpy(dtype=float)
+    errs = np.where(np.isfinite(errs), errs, 0.0)
+    if target is not None:
+        if target_ci is not None and np.isfinite(target_ci) and target_ci > 0:
+            ax.axvspan(target - target_ci, target + target_ci, color="0.85", zorder=0)
+        ax.axvline(target, color="0.3", linestyle="--", linewidth=1, label=target_label, zorder=1)
+        ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.errorbar(means, y, xerr=errs, fmt="o", capsize=3, zorder=2)
+    ax.set_yticks(y, [str(v) for v in summary[label]])
+    ax.set_xlabel(metric if xlabel is None else xlabel)
+    ax.grid(alpha=0.3, axis="x")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+__all__ += ["histogram_panels", "interval_dots"]
+
+
+# ------------------------------------------------------------------------------------ entanglement (chapter 4)
+__all__ += ["umap_2d", "forget_retain_maps", "metric_by_level", "es_by_group"]
+
+
+def umap_2d(embeddings, *, random_state: int = 0, n_neighbors: int = 15, min_dist: float = 0.1) -> np.ndarray:
+    """2-D UMAP coordinates (umap-learn) of (n, d) embeddings, reproducible for a fixed ``random_state``.
+
+    For pictures only: distances in a UMAP are not the distances ES is computed from.
+
+    UMAP runs in a child Python process (same interpreter): once numba, which UMAP compiles with, has
+    started its worker threads in a process, they compete with torch's, and every later training run in
+    that process was several times slower on 2 cores.
+    """
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    x = np.asarray(embeddings, dtype=np.float32)
+    if x.ndim != 2 or len(x) <= n_neighbors:
+        raise ValueError(f"embeddings must be (n, d) with n > n_neighbors = {n_neighbors}, got shape {x.shape}")
+    script = ("import sys, warnings; import numpy as np\n"
+              "warnings.simplefilter('ignore')\n"
+              "import umap\n"
+              "x = np.load(sys.argv[1])\n"
+              "r = umap.UMAP(n_components=2, n_neighbors=int(sys.argv[3]), min_dist=float(sys.argv[4]),\n"
+              "              random_state=int(sys.argv[5]), n_jobs=1)\n"
+              "np.save(sys.argv[2], r.fit_transform(x))\n")
+    with tempfile.TemporaryDirectory(prefix="rum_core-umap-") as tmp:
+        src, dst = Path(tmp) / "x.npy", Path(tmp) / "xy.npy"
+        np.save(src, x)
+        done = subprocess.run([sys.executable, "-c", script, str(src), str(dst), str(int(n_neighbors)),
+                               repr(float(min_dist)), str(int(random_state))], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"UMAP failed in its child process:\n{done.stderr[-2000:]}")
+        return np.load(dst).astype(np.float64)
+
+
+def forget_retain_maps(coords, forget_sets, *, titles: Sequence[str] | None = None, ncols: int = 3,
+                       size: float = 3.0, point_size: float = 6.0, suptitle: str | None = None):
+    """One panel per forget set: every point of ``coords`` in grey (the retain set), the set's points in red.
+
+    Args:
+        coords: (n, 2) positions of all examples (e.g. :func:`umap_2d` of the embeddings).
+        forget_sets: label → indices into ``coords``, one panel each, in order.
+        titles: one title per panel (default: the labels).
+    """
+    xy = np.asarray(coords, dtype=float)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"coords must be (n, 2), got shape {xy.shape}")
+    labels = list(forget_sets)
+    if not labels:
+        raise ValueError("forget_sets is empty")
+    if titles is not None and len(titles) != len(labels):
+        raise ValueError(f"titles has {len(titles)} entries for {len(labels)} forget sets")
+    ncols = min(ncols, len(labels))
+    nrows = int(np.ceil(len(labels) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False,
+                             layout="constrained")
+    for i, ax in enumerate(axes.flat):
+        if i >= len(labels):
+            ax.axis("off")
+            continue
+        idx = np.asarray(forget_sets[labels[i]], dtype=np.int64)
+        mask = np.zeros(len(xy), dtype=bool)
+        mask[idx] = True
+        ax.scatter(*xy[~mask].T, s=point_size, c="0.75", linewidths=0, label="retain")
+        ax.scatter(*xy[mask].T, s=point_size * 2, c="tab:red", linewidths=0, label="forget")
+        ax.set_title(str(titles[i] if titles is not None else labels[i]), fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes.flat[0].legend(frameon=False, fontsize=8, markerscale=2, loc="best")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def metric_by_level(summary: pd.DataFrame, *, metric: str = "tow", level: str = "level", series: str = "method",
+                    ax=None, title: str | None = None, ylabel: str | None = None, xlabel: str | None = None):
+    """Mean ± ``<metric>_ci`` of ``metric`` across the levels (x axis), one line per value of ``series``.
+
+    ``summary`` is what :func:`rum_core.stats.summarize` returns for ``by=[level, series]``. The levels keep
+    their order of first appearance (or their category order when ``level`` is an ordered categorical);
+    each line is shifted slightly along x so that the interval bars do not hide each other.
+    """
+    fig, ax = _axes(ax, (6.0, 3.8))
+    col = summary[level]
+    levels = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else list(dict.fromkeys(col))
+    names = list(dict.fromkeys(summary[series]))
+    pos = {lv: i for i, lv in enumerate(levels)}
+    width = 0.3
+    for j, name in enumerate(names):
+        rows = summary[summary[series] == name]
+        rows = rows.assign(_x=rows[level].map(pos)).dropna(subset=["_x"]).sort_values("_x")
+        shift = (j - (len(names) - 1) / 2) * width / max(1, len(names) - 1)
+        err = rows.get(f"{metric}_ci", pd.Series(np.nan, index=rows.index)).to_numpy(dtype=float)
+        ax.errorbar(rows["_x"].to_numpy(dtype=float) + shift, rows[metric].to_numpy(dtype=float),
+                    yerr=np.where(np.isfinite(err), err, 0.0), marker="o", markersize=4, capsize=2, label=str(name))
+    ax.set_xticks(range(len(levels)), [str(lv) for lv in levels])
+    ax.set_xlabel(xlabel if xlabel is not None else level)
+    ax.set_ylabel(ylabel if ylabel is not None else metric)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=7, ncols=2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def es_by_group(curves, *, picks=None, n_pick_groups: int = 15, ax=None, title: str | None = None,
+                logy: bool = True):
+    """ES of every distance-to-centroid group against its relative position, one line per curve.
+
+    Args:
+        curves: name → ES of groups 0..k−1 (nearest the centroid first), as a (k,) array or a (seeds, k)
+            array whose mean is drawn with a 95% interval band; group g is drawn at x = (g + ½)/k, so
+            curves with different k share the axis.
+        picks: label → group index among ``n_pick_groups`` groups (e.g. the paper's 3 / 12 / 14 of 15),
+            marked with dotted vertical lines.
+    """
+    from .stats import mean_ci
+
+    fig, ax = _axes(ax, (6.0, 3.6))
+    for name, values in curves.items():
+        v = np.asarray(values, dtype=float)
+        v = v[None, :] if v.ndim == 1 else v
+        if v.ndim != 2 or v.shape[1] == 0:
+            raise ValueError(f"curve {name!r} must be a (k,) or (seeds, k) array, got shape {np.shape(values)}")
+        k = v.shape[1]
+        x = (np.arange(k) + 0.5) / k
+        stats = [mean_ci(v[:, g]) for g in range(k)]
+        mean = np.array([m for m, _ in stats])
+        (line,) = ax.plot(x, mean, marker="o", markersize=3, label=str(name))
+        half = np.array([h for _, h in stats])
+        if np.isfinite(half).all():
+            lo = mean - half
+            if logy:
+                lo = np.maximum(lo, mean * 0.05)
+            ax.fill_between(x, lo, mean + half, color=line.get_color(), alpha=0.15, linewidth=0)
+    for label, g in (picks or {}).items():
+        ax.axvline((g + 0.5) / n_pick_groups, color="0.4", linestyle=":", linewidth=1)
+        ax.annotate(str(label), ((g + 0.5) / n_pick_groups, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -10), textcoords="offset points", fontsize=8, color="0.3")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("group position by distance to the centroid (0 = nearest, 1 = farthest)")
+    ax.set_ylabel("ES of the group vs the rest")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------- memorization (chapter 5)
+def scatter_panels(x, ys: dict[str, np.ndarray], *, xlabel: str = "", ncols: int = 3,
+                   panel_size: tuple[float, float] = (2.8, 2.5), suptitle: str | None = None):
+    """One scatter per entry of ``ys`` (name → values) against the same ``x``, with the Spearman rank
+    correlation of the pair in each panel's title (NaN pairs dropped), e.g. proxies against an estimate."""
+    from scipy.stats import spearmanr
+
+    if not ys:
+        raise ValueError("scatter_panels needs at least one series in ys")
+    xv = np.asarray(x, dtype=float).ravel()
+    n = len(ys)
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+                             squeeze=False, layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, (name, values) in zip(axes.flat, ys.items(), strict=False):
+        yv = np.asarray(values, dtype=float).ravel()
+        if yv.shape != xv.shape:
+            raise ValueError(f"ys[{name!r}] has {yv.size} values but x has {xv.size}")
+        ok = np.isfinite(xv) & np.isfinite(yv)
+        rho = spearmanr(xv[ok], yv[ok]).statistic if ok.sum() > 1 else np.nan
+        ax.scatter(xv[ok], yv[ok], s=5, alpha=0.4)
+        ax.set_title(f"{name}  (Spearman {rho:.2f})", fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.grid(alpha=0.3)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+__all__ += ["scatter_panels"]

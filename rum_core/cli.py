@@ -1,0 +1,131 @@
+"""The ``rum`` command: reproduce the paper's RUM table from a terminal.
+
+::
+
+    rum reproduce [--profile small] [--seeds N] [--out DIR]   # run, print the table, write CSV + PNG
+    rum paper [--dataset cifar10]                              # print the paper's published table
+    rum --help / rum COMMAND --help
+
+Results are cached (``$RUM_CACHE``, default ``~/.cache/rum_core``) per (seed, row), so an interrupted
+``rum reproduce`` resumes where it stopped and a rerun with more seeds only computes the new ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``rum`` (every command and option is documented in ``--help``)."""
+    from . import experiments, profiles
+
+    parser = argparse.ArgumentParser(
+        prog="rum", description="Reproduce 'What makes unlearning hard and what to do about it' (Zhao et al., "
+                                "NeurIPS 2024): the RUM table with 95% t-intervals over seeds.",
+        epilog=f"Environment: RUM_PROFILE (default profile), RUM_CACHE (cache directory), RUM_PROGRESS=0 (no "
+               f"progress bars). Profiles: {', '.join(sorted(profiles.PROFILES))}.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    rep = sub.add_parser(
+        "reproduce", help="run the RUM table (vanilla / shuffle / RUM^F per method, and RUM) and write CSV + PNG",
+        description="For each seed: train (or load) the original model, build a forget set mixing low, medium "
+                    "and high memorization in equal parts, retrain without it, then run every row of the "
+                    "paper's table and score it against retrain. Prints mean ± 95% t-interval over seeds "
+                    "of ToW and MIA gap, and cost relative to retrain; writes rum_runs.csv (one row per seed "
+                    "and row), rum_table.csv (the summary) and rum_table.png to --out.")
+    rep.add_argument("--profile", default=None, choices=sorted(profiles.PROFILES),
+                     help="scale of the experiment (default: $RUM_PROFILE, else 'small')")
+    rep.add_argument("--seeds", type=_positive_int, default=None,
+                     help="number of seeds 0..N-1 (default: the profile's number of seeds)")
+    rep.add_argument("--out", type=Path, default=Path("rum-results"),
+                     help="directory for the CSV files and the figure (default: ./rum-results)")
+    rep.add_argument("--methods", nargs="+", default=list(experiments.RUM_METHODS), metavar="METHOD",
+                     help=f"unlearning methods of the per-method rows (default: {' '.join(experiments.RUM_METHODS)})")
+    rep.add_argument("--ablation", action="store_true",
+                     help="also run each method on the high-memorization subset only")
+    rep.add_argument("--retain-policy", default="processed", choices=["processed", "forget"],
+                     help="retain set of each RUM step: D minus the subsets processed so far (the authors', "
+                          "default) or D minus the whole forget set")
+    rep.add_argument("--refine-by", default="memorization",
+                     help="scores that refine the forget set: 'memorization' (the estimate, default) or a "
+                          "proxy name (confidence, max_confidence, neg_entropy, binary_accuracy, "
+                          "cumulative_loss, holdout_kl)")
+    rep.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+    pap = sub.add_parser("paper", help="print the paper's published RUM table (CIFAR-10 or CIFAR-100)",
+                         description="Print Table 1 of the paper as published (ToW ± 95% interval, MIA gap).")
+    pap.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100"],
+                     help="which half of the table (default: cifar10)")
+    return parser
+
+
+def _reproduce(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import experiments, plots, profiles
+    from . import rum as _rum
+
+    profile = profiles.get_profile(args.profile)
+    n_seeds = args.seeds or profile.seeds
+    progress_bar = False if args.no_progress else None
+    cells = experiments.rum_cells(args.methods, profile=profile, ablation=args.ablation,
+                                  retain_policy=args.retain_policy)
+    print(profiles.banner(profile), file=sys.stderr)
+    runs = experiments.rum_runs(profile, cells, seeds=range(n_seeds), refine_by=args.refine_by,
+                                progress_bar=progress_bar)
+    summary = experiments.rum_table(runs)
+    table = _rum.paper_layout(summary, dataset="cifar10")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out / "rum_runs.csv", index=False)
+    summary.to_csv(out / "rum_table.csv", index=False)
+    fig = plots.rum_bars(summary, reference=_rum.paper_table("cifar10"), reference_name="paper (CIFAR-10)",
+                         title=f"RUM table, profile {profile.name!r}, mean ± 95% interval over {n_seeds} seeds")
+    fig.savefig(out / "rum_table.png", dpi=120)
+    plt.close(fig)
+    print(f"RUM table, profile {profile.name!r}, {n_seeds} seeds (mean ± 95% t-interval), refined by "
+          f"{args.refine_by}, retain policy {args.retain_policy!r}:")
+    print(table.to_string())
+    print(f"wrote {out / 'rum_runs.csv'}, {out / 'rum_table.csv'}, {out / 'rum_table.png'}")
+    return 0
+
+
+def _paper(args) -> int:
+    from . import rum as _rum
+
+    t = _rum.paper_table(args.dataset)
+    print(f"Zhao et al. (NeurIPS 2024), Table 1, {args.dataset}:")
+    print(t[["label", "tow", "tow_ci", "mia_gap"]].to_string(index=False))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``rum`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    if getattr(args, "no_progress", False):
+        os.environ["RUM_PROGRESS"] = "0"
+    if args.command == "reproduce":
+        return _reproduce(args)
+    return _paper(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Helpers of the entanglement chapter: layer embeddings, scaled picks, Jaccard overlap and its figures."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rum_core import plots
+from rum_core.partition import (
+    ES_LAYERS,
+    PAPER_ES_PICKS,
+    es_groups,
+    jaccard,
+    layer_embeddings,
+    scaled_es_picks,
+)
+
+
+# ------------------------------------------------------------------------------------ jaccard
+def test_jaccard_hand_computed():
+    """|{2,3}| / |{1,2,3,4}| = 0.5; guards against dividing by one set's size instead of the union."""
+    assert jaccard([1, 2, 3], [2, 3, 4]) == pytest.approx(0.5)
+    assert jaccard([1, 2], [1, 2, 3, 4]) == pytest.approx(0.5)
+
+
+def test_jaccard_identity_disjoint_and_repeats():
+    assert jaccard([3, 1, 2], [1, 2, 3]) == 1.0
+    assert jaccard([0, 1], [2, 3]) == 0.0
+    assert jaccard([1, 1, 2], np.array([2, 2, 1])) == 1.0  # repeats ignored, order ignored
+    assert jaccard([], [4]) == 0.0
+
+
+def test_jaccard_both_empty_raises():
+    with pytest.raises(ValueError, match="empty"):
+        jaccard([], [])
+
+
+# ------------------------------------------------------------------------------------ scaled picks
+def test_scaled_picks_reproduce_the_paper_at_15_groups():
+    assert scaled_es_picks(15) == PAPER_ES_PICKS
+
+
+@pytest.mark.parametrize(("k", "expected"), [(6, (1, 4, 5)), (10, (2, 8, 9)), (30, (6, 24, 29))])
+def test_scaled_picks_hand_computed(k, expected):
+    """low = ⌊3k/15⌋, medium = ⌊12k/15⌋, high = the last group."""
+    assert tuple(scaled_es_picks(k).values()) == expected
+    assert list(scaled_es_picks(k)) == ["low", "medium", "high"]
+
+
+def test_scaled_picks_are_distinct_and_usable():
+    emb = np.random.default_rng(0).normal(size=(120, 3))
+    for k in range(6, 40):
+        picks = scaled_es_picks(k)
+        assert len(set(picks.values())) == 3
+        assert es_groups(emb, n_groups=k, picks=picks).detail == picks
+
+
+def test_scaled_picks_too_few_groups():
+    with pytest.raises(ValueError, match="n_groups"):
+        scaled_es_picks(5)
+
+
+# ------------------------------------------------------------------------------------ layer embeddings
+def test_layer_embeddings_match_the_model(fitted_mlp, synthetic):
+    x = synthetic.train.x[:50]
+    feats = layer_embeddings(fitted_mlp, x, "features")
+    logits = layer_embeddings(fitted_mlp, x, "logits", batch_size=7)  # batching must not change anything
+    raw = layer_embeddings(None, x, "input")
+    with torch.no_grad():
+        expected_logits = fitted_mlp(x).double().numpy()
+        expected_feats = fitted_mlp.features(x).double().numpy()
+    assert feats.dtype == logits.dtype == raw.dtype == np.float64
+    np.testing.assert_allclose(feats, expected_feats, rtol=1e-6)
+    np.testing.assert_allclose(logits, expected_logits, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(raw, x.reshape(50, -1).double().numpy())
+    assert logits.shape == (50, fitted_mlp.head.out_features)
+
+
+def test_layer_embeddings_restore_training_mode(fitted_mlp, synthetic):
+    fitted_mlp.train()
+    layer_embeddings(fitted_mlp, synthetic.train.x[:5], "logits")
+    assert fitted_mlp.training
+    fitted_mlp.eval()
+
+
+def test_layer_embeddings_unknown_layer(fitted_mlp, synthetic):
+    with pytest.raises(ValueError, match="layer must be one of"):
+        layer_embeddings(fitted_mlp, synthetic.train.x[:5], "penultimate")
+    assert ES_LAYERS == ("features", "logits", "input")
+
+
+# ------------------------------------------------------------------------------------ figures
+def test_forget_retain_maps_colours_exactly_the_forget_set():
+    xy = np.arange(20, dtype=float).reshape(10, 2)
+    fig = plots.forget_retain_maps(xy, {"a": [1, 3], "b": [0]}, titles=["A", "B"])
+    ax = fig.axes[0]
+    retain, forget = ax.collections
+    assert len(retain.get_offsets()) == 8 and len(forget.get_offsets()) == 2
+    np.testing.assert_array_equal(forget.get_offsets(), xy[[1, 3]])
+    assert [a.get_title() for a in fig.axes[:2]] == ["A", "B"]
+    with pytest.raises(ValueError, match="coords"):
+        plots.forget_retain_maps(np.zeros((4, 3)), {"a": [0]})
+
+
+def test_metric_by_level_orders_levels_and_draws_intervals():
+    summary = pd.DataFrame({"level": ["high", "low", "high", "low"], "method": ["m", "m", "n", "n"],
+                            "tow": [0.5, 0.9, 0.6, 0.8], "tow_ci": [0.1, 0.0, np.nan, 0.05]})
+    summary["level"] = pd.Categorical(summary["level"], categories=["low", "high"], ordered=True)
+    fig = plots.metric_by_level(summary, metric="tow")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["low", "high"]
+    container = next(c for c in ax.containers if c.get_label() == "m")
+    m_line = container.lines[0]
+    np.testing.assert_allclose(m_line.get_ydata(), [0.9, 0.5])  # sorted by the category order, not the frame's
+    assert m_line.get_xdata()[0] < m_line.get_xdata()[1]
+
+
+def test_es_by_group_positions_and_mean():
+    fig = plots.es_by_group({"a": np.array([[1.0, 10.0], [3.0, 30.0]]), "b": np.array([5.0, 6.0, 7.0])},
+                            picks={"low": 0})
+    ax = fig.axes[0]
+    a, b = (line for line in ax.get_lines() if line.get_label() in ("a", "b"))
+    np.testing.assert_allclose(a.get_xdata(), [0.25, 0.75])  # group g of k at (g + ½)/k
+    np.testing.assert_allclose(a.get_ydata(), [2.0, 20.0])  # mean over seeds
+    np.testing.assert_allclose(b.get_xdata(), [1 / 6, 0.5, 5 / 6])
+    assert ax.get_yscale() == "log"
+
+
+def test_umap_2d_shape_and_reproducible():
+    pytest.importorskip("umap")
+    x = np.random.default_rng(0).normal(size=(60, 5))
+    a = plots.umap_2d(x, random_state=0, n_neighbors=10)
+    b = plots.umap_2d(x, random_state=0, n_neighbors=10)
+    assert a.shape == (60, 2) and a.dtype == np.float64
+    np.testing.assert_allclose(a, b)
+    with pytest.raises(ValueError, match="n_neighbors"):
+        plots.umap_2d(x[:5])

@@ -1,0 +1,310 @@
+"""Tests for rum_core.rum (refinement + meta-unlearning) and the RUM grid of rum_core.experiments."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+from rum_core import experiments, profiles, rum, unlearners
+from rum_core.stats import mean_ci
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return profiles.get_profile("smoke")
+
+
+def _same_weights(a, b) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+# ------------------------------------------------------------------------------------------- refinement
+def test_refine_sizes_disjoint_cover_and_order():
+    """Guards against blocks of unequal size, overlapping or missing examples, and a high → low order."""
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=200)
+    forget = rng.choice(200, size=50, replace=False)
+    parts = rum.refine(forget, scores, k=3)
+    assert [len(p) for p in parts] == [17, 17, 16]  # sizes differ by at most one
+    union = np.concatenate(parts)
+    assert len(np.unique(union)) == len(union) == 50  # disjoint
+    np.testing.assert_array_equal(np.sort(union), np.sort(forget))  # covering
+    for lo, hi in zip(parts, parts[1:], strict=False):  # every score of block i ≤ every score of block i+1
+        assert scores[lo].max() <= scores[hi].min()
+    assert all((np.diff(p) > 0).all() for p in parts)  # sorted index arrays
+
+
+def test_refine_ties_are_broken_by_index():
+    """Guards against a non-deterministic order of tied scores (the authors' scripts shuffled before sorting)."""
+    scores = np.zeros(12)
+    parts = rum.refine(np.arange(12)[::-1], scores, k=3)
+    assert [p.tolist() for p in parts] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (dict(forget_idx=[0, 0, 1]), ValueError, "repeats"),
+    (dict(forget_idx=[]), ValueError, "empty"),
+    (dict(forget_idx=[0.5, 1.0]), TypeError, "integer"),
+    (dict(forget_idx=[0, 99]), ValueError, "one score per training example"),
+    (dict(k=0), ValueError, "k must be"),
+    (dict(k=2.0), TypeError, "k must be an int"),
+    (dict(scores=np.array([np.nan] * 10)), ValueError, "NaN"),
+    (dict(scores=np.array(["a"] * 10)), TypeError, "numeric"),
+])
+def test_refine_bad_inputs_name_the_problem(bad, exc, match):
+    """Guards against silent nonsense (NaN ranks, repeated examples) instead of an error naming the argument."""
+    args = {"forget_idx": [0, 1, 2, 3], "scores": np.arange(10.0), "k": 3, **bad}
+    with pytest.raises(exc, match=match):
+        rum.refine(args["forget_idx"], args["scores"], args["k"])
+
+
+def test_shuffle_split_is_seeded_random():
+    """Guards against a 'shuffle' that is not random (e.g. sorted blocks) or not reproducible from its seed."""
+    forget = np.arange(100, 160)
+    a = rum.random_split(forget, 3, seed=4)
+    b = rum.random_split(forget[::-1], 3, seed=4)  # input order does not matter
+    c = rum.random_split(forget, 3, seed=5)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+    assert [len(p) for p in a] == [20, 20, 20]
+    np.testing.assert_array_equal(np.sort(np.concatenate(a)), forget)
+    assert not np.array_equal(a[0], forget[:20])  # not the contiguous blocks a sort would give
+    shuffle = rum.shuffle("finetune")
+    parts = rum.split_for(shuffle, forget, seed=4)
+    assert all(np.array_equal(x, y) for x, y in zip(parts, a, strict=True))
+
+
+# ------------------------------------------------------------------------------------------ retain sets
+def test_retain_policies_give_documented_sets():
+    """Guards against swapping the policies, or 'processed' dropping future subsets from the retain set."""
+    subsets = [np.array([0, 1]), np.array([5]), np.array([7, 8])]
+    processed = rum.retain_sets(10, subsets, "processed")
+    assert [r.tolist() for r in processed] == [[2, 3, 4, 5, 6, 7, 8, 9], [2, 3, 4, 6, 7, 8, 9], [2, 3, 4, 6, 9]]
+    whole = rum.retain_sets(10, subsets, "forget")
+    assert all(r.tolist() == [2, 3, 4, 6, 9] for r in whole)
+    with pytest.raises(ValueError, match="retain_policy"):
+        rum.retain_sets(10, subsets, "future")
+    with pytest.raises(ValueError, match="overlap"):
+        rum.retain_sets(10, [np.array([0, 1]), np.array([1])])
+
+
+def test_meta_unlearn_passes_the_policy_retain_sets(synthetic, fitted_mlp, monkeypatch):
+    """Guards against meta_unlearn ignoring its retain policy when it calls each step's unlearner."""
+    seen = []
+    original_call = unlearners.Unlearner.__call__
+
+    def spy(self, model, bundle, forget_idx, retain_idx=None, **kw):
+        seen.append((np.asarray(forget_idx).tolist(), np.asarray(retain_idx).tolist()))
+        return original_call(self, model, bundle, forget_idx, retain_idx, **kw)
+
+    monkeypatch.setattr(unlearners.Unlearner, "__call__", spy)
+    n = len(synthetic.train)
+    subsets = [np.arange(0, 5), np.arange(5, 10), np.arange(10, 15)]
+    for policy in rum.RETAIN_POLICIES:
+        seen.clear()
+        rum.meta_unlearn(fitted_mlp, synthetic, subsets, "identity", retain_policy=policy)
+        expected = rum.retain_sets(n, subsets, policy)
+        assert [s[0] for s in seen] == [s.tolist() for s in subsets]
+        assert [s[1] for s in seen] == [r.tolist() for r in expected]
+
+
+# ------------------------------------------------------------------------------------- meta-unlearning
+def test_rum_f_equals_three_calls_by_hand(synthetic, fitted_mlp):
+    """Guards against a pipeline that restarts every step from θᵒ, reorders subsets, or changes seeds:
+    RUM^F must give bit-identical weights to calling the method three times in sequence by hand."""
+    rng = np.random.default_rng(1)
+    scores = rng.random(len(synthetic.train))
+    forget = np.arange(30)
+    variant = rum.rum_f("finetune", epochs=2, lr=0.05, batch_size=32)
+    result = rum.run_variant(variant, fitted_mlp, synthetic, forget, scores, seed=3)
+
+    parts = rum.refine(forget, scores, 3)
+    method = unlearners.make("finetune", epochs=2, lr=0.05, batch_size=32)
+    model, done = fitted_mlp, np.zeros(0, dtype=np.int64)
+    for part in parts:
+        done = np.union1d(done, part)
+        model = method(model, synthetic, part, np.setdiff1d(np.arange(len(synthetic.train)), done), seed=3).model
+    assert _same_weights(result.model, model)
+    assert not _same_weights(result.model, fitted_mlp)  # something happened, and the input is untouched
+    recs = result.records()
+    assert recs["level"].tolist() == ["low", "medium", "high"] and (recs["method"] == "finetune").all()
+    assert result.grad_evals == recs["grad_evals"].sum() > 0
+    assert recs[["acc_subset", "acc_forget", "acc_retain", "acc_test"]].apply(lambda c: c.between(0, 1)).all().all()
+
+
+def test_meta_unlearn_does_not_mutate_input(synthetic, fitted_mlp):
+    """Guards against a step editing the caller's model in place."""
+    before = {k: v.clone() for k, v in fitted_mlp.state_dict().items()}
+    rum.meta_unlearn(fitted_mlp, synthetic, [np.arange(5), np.arange(5, 9)], ("neggrad", {"epochs": 1}))
+    assert all(torch.equal(before[k], v) for k, v in fitted_mlp.state_dict().items())
+
+
+def test_authors_rum_and_variants():
+    """Guards against the named configurations drifting from the paper's definitions."""
+    r = rum.rum()
+    assert [s.method for s in r.steps] == ["identity", "finetune", "salun"] and r.split == "score"
+    assert rum.vanilla("salun").split == "none" and rum.shuffle("salun").split == "shuffle"
+    assert rum.rum_f("salun", lr=0.2).steps[0].hparams == {"lr": 0.2}
+    ho = rum.high_only("salun")
+    assert [s.method for s in ho.steps] == ["identity", "identity", "salun"]
+    tuned = r.with_hparams(lr=0.3)
+    assert tuned.steps[0].hparams == {} and all(s.hparams["lr"] == 0.3 for s in tuned.steps[1:])
+
+
+@pytest.mark.parametrize("make_bad, exc, match", [
+    (lambda: rum.Step("retrain"), ValueError, "reference"),
+    (lambda: rum.Step("finetune", {"nope": 1}), ValueError, "unknown hyperparameter"),
+    (lambda: rum.Step(3), TypeError, "registry name"),
+    (lambda: rum.Variant("x", "sorted", ("finetune",)), ValueError, "split must be"),
+    (lambda: rum.Variant("x", "score", ("finetune", "salun")), ValueError, "2 steps for 3 subsets"),
+    (lambda: rum.rum_f("finetune", retain_policy="all"), ValueError, "retain_policy"),
+])
+def test_bad_configurations_raise(make_bad, exc, match):
+    """Guards against configurations that would fail (or silently misbehave) only mid-experiment."""
+    with pytest.raises(exc, match=match):
+        make_bad()
+
+
+def test_meta_unlearn_bad_inputs(synthetic, fitted_mlp):
+    """Guards against mismatched steps/subsets or a missing score vector being accepted."""
+    with pytest.raises(ValueError, match="2 steps for 3 subsets"):
+        rum.meta_unlearn(fitted_mlp, synthetic, [np.arange(2), np.arange(2, 4), np.arange(4, 6)],
+                         ["identity", "identity"])
+    with pytest.raises(TypeError, match="bundle"):
+        rum.meta_unlearn(fitted_mlp, "data", [np.arange(2)], "identity")
+    with pytest.raises(ValueError, match="pass scores"):
+        rum.run_variant(rum.rum_f("finetune"), fitted_mlp, synthetic, np.arange(6))
+
+
+def test_selection_oracle_and_held_out(synthetic, fitted_mlp):
+    """Guards against the selector ignoring its criterion: with a criterion that rewards low forget-subset
+    confidence, the forgetting method must win over doing nothing; ties go to the earlier candidate."""
+    subsets = [np.arange(0, 6), np.arange(6, 12)]
+    cands = ["identity", ("neggrad", {"epochs": 3, "lr": 0.5})]
+    tr = synthetic.train
+
+    def low_forget_acc(model, subset, _retain):  # minus the mean true-label confidence on the subset
+        with torch.no_grad():
+            p = torch.softmax(model(tr.x[subset]), dim=1)
+        return -float(p[torch.arange(len(subset)), tr.y[subset]].mean())
+
+    sel = rum.select_steps(fitted_mlp, synthetic, subsets, cands, low_forget_acc)
+    assert [s.method for s in sel.steps] == ["neggrad", "neggrad"]
+    assert len(sel.scores) == 4 and set(sel.scores["method"]) == {"identity", "neggrad"}
+    sel = rum.select_steps(fitted_mlp, synthetic, subsets, cands, lambda *a: 0.0)
+    assert [s.method for s in sel.steps] == ["identity", "identity"]
+    # the two library criteria run and return ToW-like values in [0, 1]
+    forget = np.arange(12)
+    oracle = rum.oracle_criterion(fitted_mlp, synthetic, forget)
+    assert oracle(fitted_mlp, subsets[0], None) == pytest.approx(1.0)  # a model vs itself
+    held = rum.held_out_criterion(fitted_mlp, synthetic, forget, np.full(len(tr), 0.5))
+    assert 0.0 <= held(fitted_mlp, subsets[0], None) <= 1.0
+    with pytest.raises(ValueError, match="p_out"):
+        rum.held_out_criterion(fitted_mlp, synthetic, forget, np.zeros(3))
+
+
+def test_paper_table_is_the_published_one():
+    """Guards against typos in the published constants (spot checks against Table 1 of the paper)."""
+    t = rum.paper_table("cifar10").set_index(["method", "variant"])
+    assert t.loc[("rum", "rum"), "tow"] == 0.965 and t.loc[("salun", "rum_f"), "mia_gap"] == 0.031
+    assert rum.PAPER_TABLE["cifar100"][("neggrad_plus", "rum_f")]["tow"] == 0.921
+    with pytest.raises(ValueError, match="dataset"):
+        rum.paper_table("mnist")
+
+
+# ------------------------------------------------------------------------------------------- RUM grid
+def test_rum_grid_rows_and_intervals(smoke):
+    """Guards against a wrong table: the intervals must be hand-computed Student-t intervals over seeds, the
+    retrain rows must score perfectly, and the cells named as asked."""
+    cells = experiments.rum_cells(["finetune"], ["vanilla", "rum_f"], profile=smoke)
+    runs = experiments.rum_runs(smoke, cells, seeds=[0, 1, 2])
+    assert runs["label"].drop_duplicates().tolist() == ["retrain", "finetune vanilla", "finetune rum_f", "rum"]
+    assert len(runs) == 12
+    ref = runs[runs["label"] == "retrain"]
+    np.testing.assert_array_equal(ref["tow"], 1.0)
+    np.testing.assert_array_equal(ref["rel_grad_evals"], 1.0)
+    assert runs.loc[runs["label"] == "rum", "steps"].eq("identity+finetune+salun").all()
+    table = experiments.rum_table(runs).set_index("label")
+    for label, group in runs.groupby("label"):
+        x = group["tow"].to_numpy()
+        half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+        assert table.loc[label, "tow"] == pytest.approx(x.mean())
+        assert table.loc[label, "tow_ci"] == pytest.approx(half, nan_ok=True)
+        assert (table.loc[label, "tow"], table.loc[label, "tow_ci"]) == pytest.approx(mean_ci(x), nan_ok=True)
+    # forget sets mix the three memorization levels in equal parts
+    mem = experiments.memorization_scores(smoke)
+    forget = experiments.rum_forget_set(smoke, mem.estimate.scores, 0)
+    assert len(forget) == 3 * smoke.memorization_group_size
+
+
+def test_rum_grid_resumes_after_interruption(smoke, monkeypatch):
+    """Guards against an interrupted grid losing finished cells: after a crash in the third cell, a rerun
+    must reuse the first cells and compute only the missing ones."""
+    cells = experiments.rum_cells(["l1_sparse"], ["vanilla", "shuffle"], profile=smoke, include_rum=False)
+    calls = []
+    real = rum.run_variant
+
+    def flaky(variant, *a, **k):
+        calls.append(variant.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("simulated interruption")
+        return real(variant, *a, **k)
+
+    monkeypatch.setattr(rum, "run_variant", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        experiments.rum_runs(smoke, cells, seeds=[5])
+    assert calls == ["vanilla", "shuffle"]
+
+    def must_not_rerun(variant, *a, **k):
+        if variant.name == "vanilla":
+            pytest.fail("a finished cell was recomputed")
+        return real(variant, *a, **k)
+
+    monkeypatch.setattr(rum, "run_variant", must_not_rerun)
+    first = experiments.rum_runs(smoke, cells, seeds=[5])
+    assert first["label"].tolist() == ["retrain", "l1_sparse vanilla", "l1_sparse shuffle"]
+    monkeypatch.setattr(rum, "run_variant", lambda *a, **k: pytest.fail("recomputed"))
+    monkeypatch.setattr(experiments, "original_model", lambda *a, **k: pytest.fail("recomputed"))
+    again = experiments.rum_runs(smoke, cells, seeds=[5])
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_rum_tune_gives_every_cell_the_same_budget(smoke):
+    """Guards against an unfair comparison: every cell must try exactly the same number of configurations,
+    and the chosen one must be the best on the tuning seeds."""
+    cells = experiments.rum_cells(["finetune"], ["vanilla"], profile=smoke)
+    tuned, trials = experiments.rum_tune(smoke, cells, {"lr": [0.01, 0.05]}, tune_seeds=[7])
+    assert trials.groupby("label").size().tolist() == [2, 2]
+    for label, group in trials.groupby("label"):
+        best = group.loc[group["tow"].idxmax()]
+        assert best["chosen"]
+        steps = [s for s in tuned[label].steps if s.method != "identity"]
+        assert all(s.hparams["lr"] == best["lr"] for s in steps)
+
+
+def test_rum_grid_bad_inputs(smoke):
+    """Guards against typos in variant names or refinement scores running (and caching) a wrong grid."""
+    with pytest.raises(ValueError, match="unknown variant"):
+        experiments.rum_cells(["finetune"], ["vanila"])
+    with pytest.raises(ValueError, match="refine_by"):
+        experiments.rum_runs(smoke, seeds=[0], refine_by="entropy")
+    with pytest.raises(ValueError, match="seeds is empty"):
+        experiments.rum_runs(smoke, seeds=[])
+    with pytest.raises(TypeError, match="Variant"):
+        experiments.rum_runs(smoke, {"x": "finetune"}, seeds=[0])
+
+
+def test_rum_selection_rows(smoke):
+    """Guards against the selectors reporting a recipe they did not run: the chosen steps name one candidate
+    per subset, the search cost covers every candidate on every subset, and the oracle needs no p_out."""
+    sel = experiments.rum_selection(smoke, ("identity", "finetune"), seeds=[0])
+    assert sel["label"].tolist() == ["select oracle", "select held_out"]
+    for steps in sel["steps"]:
+        parts = steps.split("+")
+        assert len(parts) == 3 and set(parts) <= {"identity", "finetune"}
+    assert (sel["search_grad_evals"] >= sel["grad_evals"]).all()
+    assert sel["tow"].between(0, 1).all()
+    with pytest.raises(ValueError, match="criteria"):
+        experiments.rum_selection(smoke, seeds=[0], criteria=["magic"])
