@@ -3,8 +3,13 @@
 import os
 import tempfile
 
+import matplotlib
 import pytest
 import torch
+
+matplotlib.use("Agg")  # figures are inspected, never shown
+
+import matplotlib.pyplot as plt  # noqa: E402
 
 os.environ.setdefault("RUM_PROGRESS", "0")
 if "RUM_CACHE" not in os.environ:
@@ -35,3 +40,10 @@ def fitted_mlp(synthetic):
     model, _ = train_model(synthetic, "mlp", TrainConfig(epochs=15, lr=0.05, batch_size=32), seed=0,
                            model_kwargs={"hidden": (32,)}, use_cache=False)
     return model
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every figure a test drew, so figure objects do not pile up across the suite."""
+    yield
+    plt.close("all")
