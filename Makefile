@@ -30,10 +30,11 @@ test: lint
 # FORCE=1 executes every chapter from scratch (what CI does).
 book: $(STAMP)
 	@mkdir -p _build
-	@if [ -n "$(FORCE)" ] || [ "$$(cat _build/.rum_core-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \
-	  echo "rum_core changed (or FORCE set): clearing the execution cache"; rm -rf $(JB_CACHE); fi
-	@echo "$(PKG_HASH)" > _build/.rum_core-hash
-	$(BOOK_ENV) $(BIN)/jupyter-book build . --warningiserror --keep-going
+	@all=""; if [ -n "$(FORCE)" ] || [ "$$(cat _build/.rum_core-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \
+	  echo "rum_core changed (or FORCE set): clearing the execution cache and re-reading every page"; \
+	  rm -rf $(JB_CACHE); all="--all"; fi; \
+	$(BOOK_ENV) $(BIN)/jupyter-book build . --warningiserror --keep-going $$all && \
+	echo "$(PKG_HASH)" > _build/.rum_core-hash
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
 book-clean:
