@@ -13,9 +13,12 @@ from rum_core import data, training
 from rum_core.metrics import (
     SVC_PARAMS,
     Evaluation,
+    attack_summary,
     auc,
     confidences,
     evaluate,
+    leave_one_out_lira,
+    leave_one_out_ulira,
     lira_scores,
     logit_confidence,
     loss_mia_auc,
@@ -221,6 +224,75 @@ def test_ulira_is_lira_on_unlearned_vs_retrained_populations():
     np.testing.assert_array_equal(ulira_scores(target, unl, ret), lira_scores(target, unl, ret))
     np.testing.assert_array_equal(ulira_scores(target, unl, ret, global_variance=True),
                                   lira_scores(target, unl, ret, global_variance=True))
+
+
+def test_attack_summary_hand_values():
+    """AUC 3/4 (one of four member/non-member pairs misordered); at FPR 0 only the top score is accepted."""
+    row = attack_summary([0.9, 0.8, 0.3, 0.1], [True, False, True, False], fprs=[0.0, 0.5])
+    assert list(row) == ["AUC", "TPR @ 0% FPR", "TPR @ 50% FPR"]
+    assert row["AUC"] == pytest.approx(0.75)
+    assert row["TPR @ 0% FPR"] == pytest.approx(0.5)
+    assert row["TPR @ 50% FPR"] == pytest.approx(1.0)
+    assert list(attack_summary([0.9, 0.1], [True, False])) == ["AUC", "TPR @ 0.1% FPR", "TPR @ 1% FPR"]
+    with pytest.raises(ValueError, match="fprs"):
+        attack_summary([0.9, 0.1], [True, False], fprs=[[0.1]])
+
+
+def test_leave_one_out_lira_matches_the_loop_by_hand():
+    """Each chosen model is the target against exactly the other models; labels are its own in-mask row."""
+    stats, in_mask, _, _ = _gaussian_world(n=50, k=16, seed=3)
+    scores, member = leave_one_out_lira(stats, in_mask, targets=[5, 2])
+    assert scores.shape == member.shape == (100,)
+    for j, k in enumerate([5, 2]):
+        others = np.arange(16) != k
+        in_s, out_s = membership_split(stats[others], in_mask[others])
+        np.testing.assert_allclose(scores[50 * j:50 * (j + 1)], lira_scores(stats[k], in_s, out_s))
+        np.testing.assert_array_equal(member[50 * j:50 * (j + 1)], in_mask[k])
+    offline, _ = leave_one_out_lira(stats, in_mask, targets=[5], offline=True)
+    in_s, out_s = membership_split(stats[np.arange(16) != 5], in_mask[np.arange(16) != 5])
+    np.testing.assert_allclose(offline, lira_scores(stats[5], None, out_s))
+    everyone, labels = leave_one_out_lira(stats, in_mask, global_variance=True)
+    assert everyone.shape == (800,) and labels.sum() == in_mask.sum()
+
+
+def test_leave_one_out_lira_separates_members_near_the_theoretical_auc():
+    stats, in_mask, _, _ = _gaussian_world(n=1000, k=40, seed=4)
+    scores, member = leave_one_out_lira(stats, in_mask, targets=range(5))
+    assert auc(scores, member) == pytest.approx(norm.cdf(2 / math.sqrt(2)), abs=0.03)
+
+
+def test_leave_one_out_lira_bad_input():
+    stats, in_mask, _, _ = _gaussian_world(n=10, k=4)
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 4\)"):
+        leave_one_out_lira(stats, in_mask, targets=[4])
+    with pytest.raises(ValueError, match="repeated"):
+        leave_one_out_lira(stats, in_mask, targets=[1, 1])
+    with pytest.raises(TypeError, match="targets"):
+        leave_one_out_lira(stats, in_mask, targets=[0.5])
+    with pytest.raises(ValueError, match="at least 2 models"):
+        leave_one_out_lira(stats[:1], in_mask[:1])
+
+
+def test_leave_one_out_ulira_matches_the_loop_by_hand_and_labels_populations():
+    rng = np.random.default_rng(5)
+    unl, ret = rng.normal(1, 1, (4, 30)), rng.normal(0, 1, (5, 30))
+    scores, unlearned = leave_one_out_ulira(unl, ret)
+    assert scores.shape == (270,) and unlearned[:120].all() and not unlearned[120:].any()
+    np.testing.assert_allclose(scores[30:60], ulira_scores(unl[1], unl[[0, 2, 3]], ret))
+    np.testing.assert_allclose(scores[120 + 60:120 + 90], ulira_scores(ret[2], unl, ret[[0, 1, 3, 4]]))
+
+
+def test_leave_one_out_ulira_auc_tracks_how_different_the_populations_are():
+    """Guards against swapped labels: shifted unlearned models are found; identical populations are not."""
+    rng = np.random.default_rng(6)
+    mu = rng.normal(0, 3, 200)  # per-example difficulty, shared by both populations
+    ret = mu + rng.standard_normal((12, 200))
+    assert auc(*leave_one_out_ulira(mu + 3 + rng.standard_normal((12, 200)), ret)) > 0.95
+    assert auc(*leave_one_out_ulira(mu + rng.standard_normal((12, 200)), ret)) == pytest.approx(0.5, abs=0.06)
+    with pytest.raises(ValueError, match="200 examples but retrained_stats has 199"):
+        leave_one_out_ulira(ret, ret[:, :199])
+    with pytest.raises(ValueError, match="unlearned_stats needs at least 2 models"):
+        leave_one_out_ulira(ret[:1], ret)
 
 
 def test_lira_needs_enough_shadows_per_example():

@@ -12,9 +12,10 @@ from .evaluate import (
     model_logits,
     model_report,
 )
-from .lira import lira_scores, membership_split, ulira_scores
+from .lira import leave_one_out_lira, leave_one_out_ulira, lira_scores, membership_split, ulira_scores
 from .mia import (
     SVC_PARAMS,
+    attack_summary,
     auc,
     logit_confidence,
     loss_mia_auc,
@@ -29,8 +30,8 @@ from .mia import (
 
 __all__ = ["SPLITS", "accuracy", "split_accuracies", "tow",
            "true_label_confidence", "logit_confidence", "true_label_loss", "mia_efficacy", "mia_gap",
-           "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "SVC_PARAMS",
-           "lira_scores", "ulira_scores", "membership_split",
+           "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "attack_summary", "SVC_PARAMS",
+           "lira_scores", "ulira_scores", "membership_split", "leave_one_out_lira", "leave_one_out_ulira",
            "CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate", "ModelReport",
            "model_report", "compare_reports",
            "entanglement_score", "entanglement_of", "ES_CENTERS"]

@@ -17,6 +17,11 @@ usual layout when each shadow trains on a random half of the data. Infinite valu
 
 U-LiRA (:func:`ulira_scores`) is the same test with other populations: "in" = models trained with the
 example and then unlearned, "out" = models retrained without it, target = the unlearned model under audit.
+
+Evaluating an attack needs targets whose answer is known. :func:`leave_one_out_lira` and
+:func:`leave_one_out_ulira` let every model of a population play the target in turn, scored against all the
+other models, and return the pooled scores with the true labels, ready for
+:func:`~rum_core.metrics.attack_summary` or :func:`~rum_core.metrics.roc_curve`.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 
 from .mia import _finite_float
 
-__all__ = ["lira_scores", "ulira_scores", "membership_split"]
+__all__ = ["lira_scores", "ulira_scores", "membership_split", "leave_one_out_lira", "leave_one_out_ulira"]
 
 
 def membership_split(stats, in_mask) -> tuple[np.ndarray, np.ndarray]:
@@ -149,3 +154,73 @@ def ulira_scores(target_stat, unlearned_stats, retrained_stats, *, global_varian
     return lira_scores(target_stat, unlearned_stats, retrained_stats, global_variance=global_variance,
                        min_std=min_std)
 
+
+
+def leave_one_out_lira(stats, in_mask, targets=None, *, offline: bool = False,
+                       global_variance: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """LiRA evaluated on shadow models: each model in ``targets`` plays the target, the others the shadows.
+
+    Args:
+        stats: (K, n) statistics (logit-scaled confidences) of K shadow models on n examples.
+        in_mask: (K, n) booleans, True where model k trained on example i.
+        targets: indices of the models that play the target in turn (default: all K). Fewer targets cost
+            less; every target still uses all the other K − 1 models as shadows.
+        offline: score against the "out" population only (:func:`lira_scores` with ``in_stats=None``).
+        global_variance: passed to :func:`lira_scores`.
+
+    Returns:
+        ``(scores, is_member)``: two arrays of length ``len(targets) * n``, target after target.
+    """
+    s = _finite_float("stats", stats, 2)
+    in_s, out_s = membership_split(s, in_mask)
+    member = ~np.isnan(in_s)
+    k_models = s.shape[0]
+    if k_models < 2:
+        raise ValueError(f"leave-one-out needs at least 2 models, got {k_models}")
+    chosen = np.arange(k_models) if targets is None else _indices("targets", targets, k_models)
+    scores = []
+    for k in chosen:
+        others = np.arange(k_models) != k
+        scores.append(lira_scores(s[k], None if offline else in_s[others], out_s[others],
+                                  global_variance=global_variance))
+    return np.concatenate(scores), np.concatenate([member[k] for k in chosen])
+
+
+def leave_one_out_ulira(unlearned_stats, retrained_stats, *, global_variance: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """U-LiRA evaluated on two populations: every model plays the target in turn, against all the others.
+
+    Args:
+        unlearned_stats: (K_u, n) statistics on the forget set of models trained with it and unlearned.
+        retrained_stats: (K_r, n) statistics of models retrained without it. Each population needs at least
+            3 models (2 left once the target is removed) unless ``global_variance``.
+
+    Returns:
+        ``(scores, is_unlearned)``: arrays of length ``(K_u + K_r) * n``, the unlearned targets first.
+        An AUC near 0.5 means the unlearned models cannot be told from retrained ones.
+    """
+    unl = _finite_float("unlearned_stats", unlearned_stats, 2)
+    ret = _finite_float("retrained_stats", retrained_stats, 2)
+    if unl.shape[1] != ret.shape[1]:
+        raise ValueError(f"unlearned_stats has {unl.shape[1]} examples but retrained_stats has {ret.shape[1]}")
+    for name, pop in (("unlearned_stats", unl), ("retrained_stats", ret)):
+        if len(pop) < 2:
+            raise ValueError(f"{name} needs at least 2 models for leave-one-out, got {len(pop)}")
+    scores = [ulira_scores(unl[k], np.delete(unl, k, axis=0), ret, global_variance=global_variance)
+              for k in range(len(unl))]
+    scores += [ulira_scores(ret[k], unl, np.delete(ret, k, axis=0), global_variance=global_variance)
+               for k in range(len(ret))]
+    n = unl.shape[1]
+    return np.concatenate(scores), np.repeat([True, False], [len(unl) * n, len(ret) * n])
+
+
+def _indices(name: str, idx, size: int) -> np.ndarray:
+    """Distinct integer indices into ``range(size)``, or a clear error."""
+    arr = np.asarray(idx)
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be a non-empty 1-D sequence of integers, got {idx!r}")
+    if arr.min() < 0 or arr.max() >= size:
+        raise ValueError(f"{name} must lie in [0, {size}), got {arr.tolist()}")
+    if len(np.unique(arr)) != len(arr):
+        raise ValueError(f"{name} has repeated indices: {arr.tolist()}")
+    return arr

@@ -11,7 +11,8 @@ Attacks and scores
     :func:`loss_mia_auc`   NeurIPS 2023 unlearning-challenge kit: logistic regression on losses, CV'd.
 
 ROC helpers
-    :func:`roc_curve`, :func:`auc`, :func:`tpr_at_fpr` for any score where higher means "member".
+    :func:`roc_curve`, :func:`auc`, :func:`tpr_at_fpr` for any score where higher means "member";
+    :func:`attack_summary` puts AUC and TPR at low FPRs in one row, the usual way to report an attack.
 
 Input checking: arrays may be numpy arrays, CPU tensors or lists; anything that is not numeric raises
 ``TypeError``; empty, NaN/inf, wrongly shaped or mismatched inputs raise ``ValueError`` naming the argument.
@@ -26,7 +27,7 @@ import numpy as np
 from .accuracy import _checked_accuracies, _fraction
 
 __all__ = ["true_label_confidence", "logit_confidence", "true_label_loss", "mia_efficacy", "mia_gap",
-           "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "SVC_PARAMS"]
+           "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "attack_summary", "SVC_PARAMS"]
 
 #: The attacker of the paper's MIA (SalUn's ``SVC_MIA``): RBF SVC with C = 3 and gamma = 'auto'.
 SVC_PARAMS = {"C": 3.0, "gamma": "auto", "kernel": "rbf"}
@@ -402,3 +403,18 @@ def tpr_at_fpr(scores, is_member, fpr):
     idx = np.searchsorted(f, targets, side="right") - 1
     out = t[idx]
     return float(out) if targets.ndim == 0 else out
+
+
+def attack_summary(scores, is_member, fprs=(1e-3, 1e-2)) -> dict[str, float]:
+    """One row describing an attack: ``{"AUC": ..., "TPR @ 0.1% FPR": ..., "TPR @ 1% FPR": ...}``.
+
+    AUC measures the average case; TPR at a low FPR measures what matters for privacy, whether *some*
+    examples are identified with confidence (Carlini et al. 2022). Keys for ``fprs`` are written as
+    percentages (``1e-3`` → ``"TPR @ 0.1% FPR"``), in the order given.
+    """
+    rates = _numeric("fprs", fprs).astype(np.float64)
+    if rates.ndim != 1:
+        raise ValueError(f"fprs must be a 1-D sequence of rates, got shape {rates.shape}")
+    tprs = tpr_at_fpr(scores, is_member, rates)
+    return {"AUC": auc(scores, is_member),
+            **{f"TPR @ {100 * r:g}% FPR": float(t) for r, t in zip(rates, tprs, strict=True)}}
