@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rum", description="Reproduce 'What makes unlearning hard and what to do about it' (Zhao et al., "
                                 "NeurIPS 2024): the RUM table with 95% t-intervals over seeds.",
         epilog=f"Environment: RUM_PROFILE (default profile), RUM_CACHE (cache directory), RUM_PROGRESS=0 (no "
-               f"progress bars). Profiles: {', '.join(sorted(profiles.PROFILES))}.")
+               f"progress bars), {experiments.MEMORIZATION_SCORES_ENV} (published memorization scores). Profiles: {', '.join(sorted(profiles.PROFILES))}.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     rep = sub.add_parser(
@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="scores that refine the forget set: 'memorization' (the estimate, default) or a "
                           "proxy name (confidence, max_confidence, neg_entropy, binary_accuracy, "
                           "cumulative_loss, holdout_kl)")
+    rep.add_argument("--memorization-scores", type=Path, default=None, metavar="NPZ",
+                     help="published memorization scores (C-scores or Feldman & Zhang, official order) for a "
+                          "profile that trains no memorization models, such as 'paper' (default: "
+                          f"${experiments.MEMORIZATION_SCORES_ENV})")
     rep.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
     pap = sub.add_parser("paper", help="print the paper's published RUM table (CIFAR-10 or CIFAR-100)",
@@ -84,6 +88,13 @@ def _reproduce(args) -> int:
     from . import rum as _rum
 
     profile = profiles.get_profile(args.profile)
+    if args.memorization_scores is not None:
+        if profile.memorization_models is not None:
+            raise ValueError(f"--memorization-scores is for profiles that train no memorization models; profile "
+                             f"{profile.name!r} estimates memorization from {profile.memorization_models} models")
+        if not args.memorization_scores.is_file():
+            raise FileNotFoundError(f"--memorization-scores: no such file {str(args.memorization_scores)!r}")
+        os.environ[experiments.MEMORIZATION_SCORES_ENV] = str(args.memorization_scores)
     n_seeds = args.seeds or profile.seeds
     progress_bar = False if args.no_progress else None
     cells = experiments.rum_cells(args.methods, profile=profile, ablation=args.ablation,

@@ -10,6 +10,7 @@ The building blocks every chapter shares:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
 
@@ -18,13 +19,14 @@ import pandas as pd
 
 from . import data, unlearners
 from ._progress import progress
-from .metrics import compare_reports, model_report
+from .metrics import accuracy, compare_reports, model_report
 from .partition import random_forget_set
 from .profiles import Profile
 from .training import train_model
 
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
            "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "rum_forget_set",
+           "rum_forget_levels",
            "rum_cells", "rum_runs", "rum_tune", "rum_table", "rum_selection"]
 
 # Everything a cached experiment result depends on: a change to any of these recomputes it.
@@ -177,23 +179,34 @@ def _row(seed, forget_name, method, result, report, ref_report) -> dict:
 RUM_METHODS = ("finetune", "l1_sparse", "neggrad_plus", "salun")
 RUM_VARIANTS = ("vanilla", "shuffle", "rum_f")
 _RUM_DEPENDS = (*_DEPENDS, "rum", "memorization")
+#: Environment variable naming a published memorization file, for profiles that train no memorization models.
+MEMORIZATION_SCORES_ENV = "RUM_MEMORIZATION_SCORES"
 
 
 def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
-    """The profile's memorization estimate (``profile.memorization_models`` models, cached on disk).
+    """The memorization scores of the RUM experiments, as :class:`rum_core.memorization.MemorizationScores`.
 
-    Returns the :class:`rum_core.memorization.MemorizationRuns` (``.estimate.scores``, ``.estimate.p_out``,
-    ``.seconds``).
+    With ``profile.memorization_models`` set (the CPU profiles), the Feldman & Zhang estimate from that many
+    models (:func:`rum_core.memorization.estimate_for_profile`, cached on disk). With ``None`` (the paper
+    profile, where thousands of ResNets are out of reach), published scores from the file named by the
+    environment variable ``RUM_MEMORIZATION_SCORES`` (:func:`rum_core.memorization.published_memorization`:
+    C-scores or Feldman & Zhang's estimates, checked against the dataset's labels).
 
     Raises:
-        ValueError: when the profile trains no memorization models (``memorization_models=None``).
+        ValueError: the profile trains no models and ``RUM_MEMORIZATION_SCORES`` is not set.
     """
-    from .memorization import estimate_for_profile
+    from .memorization import estimate_for_profile, published_memorization
 
-    if profile.memorization_models is None:
-        raise ValueError(f"profile {profile.name!r} has memorization_models=None: the RUM grid needs a "
-                         f"memorization estimate")
-    return estimate_for_profile(profile, profile.memorization_models, progress_bar=progress_bar)
+    if profile.memorization_models is not None:
+        return estimate_for_profile(profile, profile.memorization_models, progress_bar=progress_bar).to_scores()
+    path = os.environ.get(MEMORIZATION_SCORES_ENV)
+    if not path:
+        raise ValueError(
+            f"profile {profile.name!r} trains no memorization models (memorization_models=None), so the RUM "
+            f"experiments need published scores: download the C-scores of {profile.dataset} in the original "
+            f"order (e.g. {profile.dataset}-cscores-orig-order.npz from "
+            f"https://pluskid.github.io/structural-regularity/) and set {MEMORIZATION_SCORES_ENV}=<path>")
+    return published_memorization(path, load_data(profile))
 
 
 def rum_forget_set(profile: Profile, scores, seed: int) -> np.ndarray:
@@ -204,10 +217,26 @@ def rum_forget_set(profile: Profile, scores, seed: int) -> np.ndarray:
     2n); ``n`` are drawn from each pool with ``seed`` (:func:`rum_core.partition.mix`), so each seed gets its
     own forget set while the paper's 1/3 - 1/3 - 1/3 mix of levels is kept.
     """
-    from .partition import memorization_groups, mix
+    from .partition import mix
 
-    n = int(profile.memorization_group_size)
-    return mix(memorization_groups(scores, 2 * n), n, seed=int(seed))
+    return mix(_rum_pools(profile, scores), int(profile.memorization_group_size), seed=int(seed))
+
+
+def _rum_pools(profile: Profile, scores) -> dict[str, np.ndarray]:
+    """The low / medium / high pools of 2n examples that RUM forget sets draw n examples from."""
+    from .partition import memorization_groups
+
+    return memorization_groups(scores, 2 * int(profile.memorization_group_size))
+
+
+def rum_forget_levels(profile: Profile, scores, forget) -> dict[str, np.ndarray]:
+    """The memorization level of each example of a :func:`rum_forget_set`: level → its indices in ``forget``.
+
+    Levels come from the same pools :func:`rum_forget_set` draws from, so they are the construction's
+    levels whatever score later refines the set.
+    """
+    forget = np.asarray(forget, dtype=np.int64)
+    return {level: forget[np.isin(forget, pool)] for level, pool in _rum_pools(profile, scores).items()}
 
 
 def rum_cells(methods: Sequence[str] = RUM_METHODS, variants: Sequence[str] = RUM_VARIANTS, *,
@@ -272,20 +301,24 @@ class _RumContexts:
         if seed not in self.contexts:
             p, bundle = self.profile, self.bundle
             original, _ = original_model(p, seed, progress_bar=self.progress_bar)
-            forget = rum_forget_set(p, self.mem.estimate.scores, seed)
+            forget = rum_forget_set(p, self.mem.scores, seed)
             reference = unlearners.make("retrain", **p.method_hparams("retrain"))(
                 original, bundle, forget, seed=seed, progress_bar=self.progress_bar)
             self.contexts[seed] = {"original": original, "forget": forget, "reference": reference,
                                    "report": model_report(reference.model, bundle, forget, seed=seed),
+                                   "levels": rum_forget_levels(p, self.mem.scores, forget),
                                    "scores": {}}
         return self.contexts[seed]
 
 
-def _scores_row(result, report, ctx) -> dict:
-    """Accuracies, ToW, MIA (gap), ToW-MIA and cost (absolute and relative to the seed's retrain)."""
+def _scores_row(result, report, ctx, bundle) -> dict:
+    """Accuracies (also on each memorization level of the forget set), ToW, MIA (gap), ToW-MIA and cost
+    (absolute and relative to the seed's retrain)."""
     ev = compare_reports(report, ctx["report"])
     ref = ctx["reference"]
-    return {**ev.unlearned_acc, "tow": ev.tow, "mia": ev.unlearned_mia, "mia_retrain": ev.retrained_mia,
+    x, y = bundle.train.x, bundle.train.y
+    by_level = {f"forget_{level}": accuracy(result.model, x[idx], y[idx]) for level, idx in ctx["levels"].items()}
+    return {**ev.unlearned_acc, **by_level, "tow": ev.tow, "mia": ev.unlearned_mia, "mia_retrain": ev.retrained_mia,
             "mia_gap": ev.mia_gap, "tow_mia": ev.tow_mia, "seconds": float(result.seconds),
             "grad_evals": int(result.grad_evals), "rel_seconds": float(result.seconds) / ref.seconds,
             "rel_grad_evals": result.grad_evals / ref.grad_evals}
@@ -305,8 +338,9 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
 
     Returns:
         One row per (seed, cell) plus one ``retrain`` row per seed, columns ``seed, label, variant, method,
-        refine_by, forget, retain, test, tow, mia, mia_retrain, mia_gap, tow_mia, seconds, grad_evals,
-        rel_seconds, rel_grad_evals`` (cost relative to that seed's retrain; the refinement scores' cost
+        refine_by, forget, retain, test, forget_low, forget_medium, forget_high`` (accuracy on each
+        memorization level of the forget set, :func:`rum_forget_levels`) ``, tow, mia, mia_retrain, mia_gap,
+        tow_mia, seconds, grad_evals, rel_seconds, rel_grad_evals`` (cost relative to that seed's retrain; the refinement scores' cost
         is not included) and ``steps`` (the methods run, ``+``-joined).
     """
     from . import rum as _rum
@@ -333,7 +367,7 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
 
     def row(seed, label, variant, method, result, report, ctx) -> dict:
         return {"seed": seed, "label": label, "variant": variant, "method": method, "refine_by": refine_by,
-                **_scores_row(result, report, ctx)}
+                **_scores_row(result, report, ctx, bundle)}
 
     def retrain_cell(seed):
         ctx = context(seed)
@@ -345,7 +379,7 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
         scores = None
         if variant.split == "score":
             if refine_by not in ctx["scores"]:
-                ctx["scores"][refine_by] = _refine_scores(profile, bundle, refine_by, seed, mem.estimate.scores)
+                ctx["scores"][refine_by] = _refine_scores(profile, bundle, refine_by, seed, mem.scores)
             scores = ctx["scores"][refine_by]
         result = _rum.run_variant(variant, ctx["original"], bundle, ctx["forget"], scores, seed=seed,
                                   progress_bar=False)
@@ -458,15 +492,15 @@ def rum_selection(profile: Profile, candidates: Sequence[str] = ("identity", *RU
         if criterion == "oracle":
             crit = _rum.oracle_criterion(ctx["reference"].model, bundle, forget)
         else:
-            crit = _rum.held_out_criterion(ctx["original"], bundle, forget, mem.estimate.p_out)
-        subsets = _rum.refine(forget, mem.estimate.scores, 3)
+            crit = _rum.held_out_criterion(ctx["original"], bundle, forget, mem.p_out)
+        subsets = _rum.refine(forget, mem.scores, 3)
         sel = _rum.select_steps(ctx["original"], bundle, subsets, steps, crit, seed=seed, progress_bar=False)
         report = model_report(sel.result.model, bundle, forget, seed=seed)
         search = int(sel.scores["grad_evals"].sum())
         return pd.DataFrame([{"seed": seed, "label": f"select {criterion}", "variant": "select",
                               "method": "select", "criterion": criterion,
                               "steps": "+".join(s.method for s in sel.steps),
-                              **_scores_row(sel.result, report, ctx), "search_grad_evals": search,
+                              **_scores_row(sel.result, report, ctx, bundle), "search_grad_evals": search,
                               "rel_search_grad_evals": search / ctx["reference"].grad_evals}])
 
     frames = []

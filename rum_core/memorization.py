@@ -15,6 +15,8 @@ mem(i) = P[f(x_i) = y_i | f trained with i] − P[f(x_i) = y_i | f trained witho
   :func:`orient_proxies` flips the former so that every column reads "higher = more memorized".
 * :func:`load_cscores` / :func:`load_feldman_zhang` read published scores (official dataset order) and
   check that their labels match the dataset's.
+* :class:`MemorizationScores` is what forget-set construction and RUM's refinement consume, whichever the
+  source: :meth:`MemorizationRuns.to_scores` (our estimate) or :func:`published_memorization` (a file).
 * The paper's low / medium / high memorization forget sets are built from these scores by
   :func:`rum_core.partition.memorization_groups` and :func:`rum_core.partition.mix`.
 """
@@ -39,7 +41,7 @@ from .training import TrainConfig, default_device, fit, predict_logits
 
 __all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate", "estimate_for_profile",
            "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "proxies", "orient_proxies", "PublishedScores",
-           "load_cscores", "load_feldman_zhang"]
+           "load_cscores", "load_feldman_zhang", "MemorizationScores", "published_memorization"]
 
 FIT_WARNING_ACCURACY = 0.98
 
@@ -181,6 +183,13 @@ class MemorizationRuns:
     def test_accuracy(self) -> np.ndarray:
         """(K,) test accuracy of each model."""
         return self.test_correct.mean(axis=1)
+
+    def to_scores(self) -> MemorizationScores:
+        """The estimate as :class:`MemorizationScores`; its cost counts every model's epochs over its subset."""
+        epochs = int(self.config["train"]["epochs"])
+        return MemorizationScores(scores=self.estimate.scores, p_out=self.estimate.p_out,
+                                  source=f"Feldman & Zhang estimate from {self.n_models} models",
+                                  config=self.config, grad_evals=float(self.included.sum()) * epochs)
 
     def lira_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """``(in_stats, out_stats)`` for :func:`rum_core.metrics.lira.lira_scores` (these are shadow models)."""
@@ -583,3 +592,51 @@ def load_feldman_zhang(path: str | os.PathLike, bundle: DataBundle | None = None
             raise ValueError(f"{source}: training index {int(index[-1])} is out of range for {bundle.name!r} "
                              f"({len(bundle.train)} training examples)")
     return PublishedScores(index=index, scores=scores, labels=lab, source=source)
+
+
+# ------------------------------------------------------------------------------ one interface for both
+@dataclass(frozen=True)
+class MemorizationScores:
+    """Per-example memorization as RUM and the memorization forget sets use it, whatever its source.
+
+    Attributes:
+        scores: (N,) memorization of each training example, higher = more memorized.
+        p_out: (N,) accuracy on the example of models that did not train on it (what retraining is expected
+            to get right); NaN where the source does not say.
+        source: a human-readable description of where the scores come from.
+        config: a JSON-friendly description that identifies the scores (used in cache keys).
+        grad_evals: per-example gradient evaluations spent computing the scores here; NaN when they were
+            not computed here (published scores).
+    """
+
+    scores: np.ndarray
+    p_out: np.ndarray
+    source: str
+    config: dict
+    grad_evals: float
+
+
+def published_memorization(path: str | os.PathLike, bundle: DataBundle) -> MemorizationScores:
+    """:class:`MemorizationScores` from a published file, checked against ``bundle``'s training labels.
+
+    * C-scores (``labels`` + ``scores``, :func:`load_cscores`): memorization = 1 − C-score and
+      ``p_out`` = the C-score, which is by definition the expected held-out accuracy of the example.
+    * Feldman & Zhang (``tr_mem`` or ``tr_idx`` + ``mem``, :func:`load_feldman_zhang`): their ``mem``;
+      ``p_out`` is unknown (NaN), and examples the file does not cover get NaN scores.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: neither layout, or labels that do not match ``bundle`` (another dataset or order).
+    """
+    arrays = _read_npz(path, (("labels", "scores"), ("tr_mem",), ("tr_idx", "mem")))
+    n = len(bundle.train)
+    if "scores" in arrays:
+        published = load_cscores(path, bundle)
+        cscore = published.dense(n)
+        scores, p_out, kind = 1.0 - cscore, cscore, "1 − C-score"
+    else:
+        published = load_feldman_zhang(path, bundle)
+        scores, p_out, kind = published.dense(n), np.full(n, np.nan), "Feldman & Zhang mem"
+    return MemorizationScores(scores=scores, p_out=p_out, source=f"{kind} from {published.source}",
+                              config={"published": published.source, "scores": scores},
+                              grad_evals=float("nan"))

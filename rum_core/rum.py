@@ -34,14 +34,15 @@ import pandas as pd
 from . import unlearners
 from .data import DataBundle, check_split
 from .metrics.accuracy import accuracy
+from .partition import MEMORIZATION_LEVELS
 
 __all__ = ["LEVELS", "RETAIN_POLICIES", "PAPER_TABLE", "paper_table", "refine", "random_split", "retain_sets",
            "Step", "StepRecord", "MetaResult", "meta_unlearn", "Variant", "vanilla", "shuffle", "rum_f", "rum",
            "high_only", "AUTHORS_RUM", "split_for", "run_variant", "oracle_criterion", "held_out_criterion",
            "select_steps", "Selection", "hparam_grid", "paper_layout"]
 
-#: Names of the subsets of a 3-way refinement, from the lowest to the highest score.
-LEVELS = ("low", "medium", "high")
+#: Names of the subsets of a 3-way refinement, from the lowest to the highest score (the memorization levels).
+LEVELS = MEMORIZATION_LEVELS
 #: Retain-set policies of :func:`meta_unlearn` (see the module docstring).
 RETAIN_POLICIES = ("processed", "forget")
 
@@ -512,7 +513,12 @@ def held_out_criterion(original, bundle: DataBundle, forget_idx, p_out) -> Crite
     t_acc = accuracy(original, bundle.test.x, bundle.test.y)
 
     def score(model, subset, _retain) -> float:
-        target = float(np.nanmean(p[subset]))
+        known = p[subset][~np.isnan(p[subset])]
+        if known.size == 0:
+            raise ValueError("p_out is unknown (NaN) for every example of a subset: the held-out criterion needs "
+                             "held-out accuracies (our memorization estimate or C-scores give them; Feldman & "
+                             "Zhang's published files do not)")
+        target = float(known.mean())
         return _tow3(accuracy(model, tr.x[subset], tr.y[subset]), accuracy(model, tr.x[retain], tr.y[retain]),
                      accuracy(model, bundle.test.x, bundle.test.y), target, r_acc, t_acc)
 

@@ -1,12 +1,14 @@
 """Tests for the ``rum`` command (rum_core.cli)."""
 
+import dataclasses
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from rum_core import cli
+from rum_core import cli, experiments, profiles
 
 
 def test_reproduce_at_smoke_writes_its_files(tmp_path, monkeypatch, capsys):
@@ -70,3 +72,25 @@ def test_unknown_method_names_the_problem(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="unknown unlearner 'finetun'"):
         cli.main(["reproduce", "--profile", "smoke", "--seeds", "1", "--methods", "finetun",
                   "--out", str(tmp_path)])
+
+
+def test_memorization_scores_option(tmp_path, monkeypatch, capsys):
+    """--memorization-scores feeds a profile that trains no memorization models; it is refused where the
+    profile estimates memorization itself, and a missing file is named before anything runs."""
+    monkeypatch.setenv("RUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(experiments.MEMORIZATION_SCORES_ENV, "")  # restored after the test
+    smoke = profiles.get_profile("smoke")
+    monkeypatch.setitem(profiles.PROFILES, "published", dataclasses.replace(smoke, name="published",
+                                                                            memorization_models=None))
+    labels = experiments.load_data(smoke).train.y.numpy()
+    path = tmp_path / "cs.npz"
+    np.savez(path, labels=labels, scores=np.linspace(0, 1, len(labels)))
+    with pytest.raises(ValueError, match="estimates memorization from 20 models"):
+        cli.main(["reproduce", "--profile", "smoke", "--memorization-scores", str(path), "--out", str(tmp_path)])
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        cli.main(["reproduce", "--profile", "published", "--memorization-scores", str(tmp_path / "nope.npz")])
+    out = tmp_path / "results"
+    assert cli.main(["reproduce", "--profile", "published", "--seeds", "1", "--methods", "finetune",
+                     "--memorization-scores", str(path), "--out", str(out), "--no-progress"]) == 0
+    assert "finetune rum_f" in capsys.readouterr().out
+    assert pd.read_csv(out / "rum_runs.csv")["tow"].notna().all()

@@ -459,6 +459,31 @@ def test_load_feldman_zhang_layouts_and_label_check(tmp_path):
         mem.load_feldman_zhang(full, _labelled_bundle(labels[::-1].copy()))
 
 
+def test_published_memorization_from_cscores_and_feldman_zhang(tmp_path):
+    """C-scores become memorization 1 − C with p_out = C (the held-out accuracy they define); F&Z files give
+    their mem where they have it and NaN elsewhere, with p_out unknown; labels are always checked."""
+    labels = np.array([3, 1, 4, 1, 5, 9], dtype=np.int64)
+    cs = tmp_path / "cs.npz"
+    np.savez(cs, labels=labels, scores=np.array([0.9, 0.1, 0.5, 1.0, 0.0, 0.25]))
+    got = mem.published_memorization(cs, _labelled_bundle(labels))
+    np.testing.assert_allclose(got.scores, [0.1, 0.9, 0.5, 0.0, 1.0, 0.75])
+    np.testing.assert_allclose(got.p_out, [0.9, 0.1, 0.5, 1.0, 0.0, 0.25])
+    assert np.isnan(got.grad_evals) and "1 − C-score from cs.npz" == got.source
+    with pytest.raises(ValueError, match="labels differ"):
+        mem.published_memorization(cs, _labelled_bundle(labels[::-1].copy()))
+    fz = tmp_path / "fz.npz"
+    np.savez(fz, tr_mem=np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0]), tr_labels=labels)
+    got = mem.published_memorization(fz, _labelled_bundle(labels))
+    np.testing.assert_allclose(got.scores, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert np.isnan(got.p_out).all() and got.source.startswith("Feldman & Zhang mem")
+    other = tmp_path / "other.npz"
+    np.savez(other, something=np.zeros(3))
+    with pytest.raises(ValueError, match="expected arrays"):
+        mem.published_memorization(other, _labelled_bundle(labels))
+    with pytest.raises(FileNotFoundError):
+        mem.published_memorization(tmp_path / "missing.npz", _labelled_bundle(labels))
+
+
 def _shared_data() -> Path | None:
     repo = Path(__file__).resolve().parents[1]
     for root in (repo.parent / "shared" / "data", repo / "shared" / "data"):

@@ -1,12 +1,14 @@
 """Tests for rum_core.rum (refinement + meta-unlearning) and the RUM grid of rum_core.experiments."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from scipy import stats
 
-from rum_core import experiments, profiles, rum, unlearners
+from rum_core import experiments, memorization, profiles, rum, unlearners
 from rum_core.stats import mean_ci
 
 
@@ -235,8 +237,20 @@ def test_rum_grid_rows_and_intervals(smoke):
         assert (table.loc[label, "tow"], table.loc[label, "tow_ci"]) == pytest.approx(mean_ci(x), nan_ok=True)
     # forget sets mix the three memorization levels in equal parts
     mem = experiments.memorization_scores(smoke)
-    forget = experiments.rum_forget_set(smoke, mem.estimate.scores, 0)
-    assert len(forget) == 3 * smoke.memorization_group_size
+    forget = experiments.rum_forget_set(smoke, mem.scores, 0)
+    n = smoke.memorization_group_size
+    assert len(forget) == 3 * n
+    # the levels split the forget set into its three construction levels, in score order
+    levels = experiments.rum_forget_levels(smoke, mem.scores, forget)
+    assert list(levels) == ["low", "medium", "high"] and all(len(v) == n for v in levels.values())
+    np.testing.assert_array_equal(np.sort(np.concatenate(list(levels.values()))), forget)
+    s = mem.scores
+    assert s[levels["low"]].max() <= s[levels["medium"]].min() and s[levels["medium"]].max() <= s[levels["high"]].min()
+    # equal-sized levels: forget accuracy is the mean of the three level accuracies, for every row
+    by_level = runs[["forget_low", "forget_medium", "forget_high"]].mean(axis=1)
+    np.testing.assert_allclose(by_level, runs["forget"], atol=1e-12)
+    seed0 = runs[runs["seed"] == 0].set_index("label")
+    assert seed0.loc["retrain", "forget_high"] < seed0.loc["retrain", "forget_low"]  # high = memorized
 
 
 def test_rum_grid_resumes_after_interruption(smoke, monkeypatch):
@@ -308,3 +322,42 @@ def test_rum_selection_rows(smoke):
     assert sel["tow"].between(0, 1).all()
     with pytest.raises(ValueError, match="criteria"):
         experiments.rum_selection(smoke, seeds=[0], criteria=["magic"])
+
+
+def test_memorization_scores_from_our_estimate_count_its_cost(smoke):
+    mem = experiments.memorization_scores(smoke)
+    runs = memorization.estimate_for_profile(smoke, smoke.memorization_models)
+    np.testing.assert_array_equal(mem.scores, runs.estimate.scores)
+    np.testing.assert_array_equal(mem.p_out, runs.estimate.p_out)
+    assert mem.grad_evals == runs.included.sum() * smoke.train.epochs
+    assert f"{smoke.memorization_models} models" in mem.source
+
+
+def test_profile_without_memorization_models_uses_published_scores(smoke, tmp_path, monkeypatch):
+    """The paper-profile route on digits: no models are trained; forget sets and refinement follow the
+    published file (here 1 − C-scores made from the smoke estimate, reversed so that levels swap)."""
+    published = dataclasses.replace(smoke, name="published", memorization_models=None)
+    monkeypatch.delenv(experiments.MEMORIZATION_SCORES_ENV, raising=False)
+    with pytest.raises(ValueError, match="RUM_MEMORIZATION_SCORES=<path>"):
+        experiments.memorization_scores(published)
+    ours = experiments.memorization_scores(smoke).scores
+    cscores = np.nan_to_num(ours, nan=0.5)  # our estimate written as C-scores: the published levels swap
+    path = tmp_path / "digits-cscores.npz"
+    np.savez(path, labels=experiments.load_data(smoke).train.y.numpy(), scores=cscores)
+    monkeypatch.setenv(experiments.MEMORIZATION_SCORES_ENV, str(path))
+    got = experiments.memorization_scores(published)
+    np.testing.assert_allclose(got.scores, 1 - cscores)
+    forget = experiments.rum_forget_set(published, got.scores, 0)
+    levels = experiments.rum_forget_levels(published, got.scores, forget)
+    assert got.scores[levels["high"]].min() >= got.scores[levels["low"]].max()
+    ours_levels = experiments.rum_forget_levels(smoke, ours, experiments.rum_forget_set(smoke, ours, 0))
+    assert np.nanmean(ours[levels["high"]]) < np.nanmean(ours[ours_levels["high"]])
+    cells = experiments.rum_cells(["finetune"], ["rum_f"], profile=published, include_rum=False)
+    runs = experiments.rum_runs(published, cells, seeds=[0])
+    assert runs["label"].tolist() == ["retrain", "finetune rum_f"]
+    assert runs["forget"].notna().all()
+    with pytest.raises(ValueError, match="p_out is unknown"):
+        fz = tmp_path / "fz.npz"
+        np.savez(fz, tr_mem=1 - cscores, tr_labels=experiments.load_data(smoke).train.y.numpy())
+        monkeypatch.setenv(experiments.MEMORIZATION_SCORES_ENV, str(fz))
+        experiments.rum_selection(published, seeds=[0], criteria=["held_out"])
