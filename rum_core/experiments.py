@@ -198,7 +198,8 @@ def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
     from .memorization import estimate_for_profile, published_memorization
 
     if profile.memorization_models is not None:
-        return estimate_for_profile(profile, profile.memorization_models, progress_bar=progress_bar).to_scores()
+        return estimate_for_profile(profile, profile.memorization_model_count(),
+                                    progress_bar=progress_bar).to_scores()
     path = os.environ.get(MEMORIZATION_SCORES_ENV)
     if not path:
         raise ValueError(

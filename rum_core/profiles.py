@@ -69,6 +69,21 @@ class Profile:
         out.update(self.unlearn.get(method, {}))
         return out
 
+    def memorization_model_count(self) -> int:
+        """``memorization_models``, for code that must train them (the memorization estimate, LiRA's shadows).
+
+        Raises:
+            ValueError: the profile trains none (``memorization_models=None``, as ``paper``: thousands of
+                ResNets are out of reach), saying how to get a profile that does.
+        """
+        if self.memorization_models is None:
+            raise ValueError(
+                f"profile {self.name!r} trains no memorization models (memorization_models=None); this needs "
+                f"them. Use a profile that does ('small'), or choose a number yourself, e.g. "
+                f"get_profile({self.name!r}, memorization_models=64); RUM's experiments can use published "
+                f"scores instead (RUM_MEMORIZATION_SCORES)")
+        return int(self.memorization_models)
+
     def describe(self) -> str:
         t = self.train
         return (f"profile {self.name!r}: {self.dataset} + {self.model}, {t.epochs} epochs "

@@ -33,3 +33,11 @@ def test_banner_names_version_and_profile():
 
     text = profiles.banner(profiles.get_profile("smoke"))
     assert __version__ in text and "smoke" in text
+
+
+def test_memorization_model_count_names_the_way_out():
+    """Guards against chapters failing deep inside arithmetic on None at the paper profile."""
+    assert profiles.get_profile("small").memorization_model_count() == 1000
+    with pytest.raises(ValueError, match=r"'paper' trains no memorization models.*memorization_models=64"):
+        profiles.get_profile("paper").memorization_model_count()
+    assert profiles.get_profile("paper", memorization_models=64).memorization_model_count() == 64
