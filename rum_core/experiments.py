@@ -341,8 +341,8 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
         One row per (seed, cell) plus one ``retrain`` row per seed, columns ``seed, label, variant, method,
         refine_by, forget, retain, test, forget_low, forget_medium, forget_high`` (accuracy on each
         memorization level of the forget set, :func:`rum_forget_levels`) ``, tow, mia, mia_retrain, mia_gap,
-        tow_mia, seconds, grad_evals, rel_seconds, rel_grad_evals`` (cost relative to that seed's retrain; the refinement scores' cost
-        is not included) and ``steps`` (the methods run, ``+``-joined).
+        tow_mia, seconds, grad_evals, rel_seconds, rel_grad_evals`` (cost relative to that seed's retrain;
+        the refinement scores' cost is not included) and ``steps`` (the methods run, ``+``-joined).
     """
     from . import rum as _rum
     from .cache import cached_frame
