@@ -505,3 +505,22 @@ def test_published_cifar100_files_load_and_agree():
     assert np.median(cs.scores[fz.index]) < np.median(cs.scores) - 0.2
     with pytest.raises(ValueError, match="labels differ"):
         mem.load_cscores(root / "cifar100-cscores-orig-order.npz", _labelled_bundle(np.roll(cs.labels, 1)))
+
+
+@pytest.mark.skipif(_shared_data() is None, reason="published score files (../shared/data) not available")
+def test_paper_profile_forget_sets_from_the_real_cifar10_cscores():
+    """The paper profile's route on the real file: 1 − C-score gives complete scores from which the RUM
+    forget set (1,000 per level at the paper's size) is drawn, with levels ordered by memorization."""
+    from rum_core import experiments, profiles
+
+    path = _shared_data() / "cifar10-cscores-orig-order.npz"
+    labels = mem.load_cscores(path).labels
+    scores = mem.published_memorization(path, _labelled_bundle(labels))
+    assert len(scores.scores) == 50000 and np.isfinite(scores.scores).all()
+    paper = profiles.get_profile("paper")
+    forget = experiments.rum_forget_set(paper, scores.scores, seed=0)
+    levels = experiments.rum_forget_levels(paper, scores.scores, forget)
+    assert len(forget) == 3000 and all(len(v) == 1000 for v in levels.values())
+    means = [scores.scores[levels[k]].mean() for k in ("low", "medium", "high")]
+    assert means[0] < means[1] < means[2] and means[2] > 0.5
+    np.testing.assert_allclose(scores.p_out + scores.scores, 1.0)
