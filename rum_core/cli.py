@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rum", description="Reproduce 'What makes unlearning hard and what to do about it' (Zhao et al., "
                                 "NeurIPS 2024): the RUM table with 95% t-intervals over seeds.",
         epilog=f"Environment: RUM_PROFILE (default profile), RUM_CACHE (cache directory), RUM_PROGRESS=0 (no "
-               f"progress bars), {experiments.MEMORIZATION_SCORES_ENV} (published memorization scores). Profiles: {', '.join(sorted(profiles.PROFILES))}.")
+               f"progress bars), {experiments.MEMORIZATION_SCORES_ENV} (published memorization scores). "
+               f"Profiles: {', '.join(sorted(profiles.PROFILES))}.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     rep = sub.add_parser(
