@@ -23,7 +23,6 @@ RUM's refinement needs anyway; retain and test accuracy should stay at the origi
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,7 +32,7 @@ import pandas as pd
 
 from . import unlearners
 from .data import DataBundle, check_split
-from .metrics.accuracy import accuracy
+from .metrics.accuracy import accuracy, tow
 from .partition import MEMORIZATION_LEVELS
 
 __all__ = ["LEVELS", "RETAIN_POLICIES", "PAPER_TABLE", "paper_table", "refine", "random_split", "retain_sets",
@@ -246,6 +245,13 @@ def _as_step(step) -> Step:
                     f"got {type(step).__name__}")
 
 
+def _as_steps(steps) -> tuple[Step, ...]:
+    """One step (any form :func:`_as_step` takes) or a sequence of them, as a tuple of :class:`Step`."""
+    single = isinstance(steps, (Step, str, Mapping)) or (
+        isinstance(steps, tuple) and len(steps) == 2 and isinstance(steps[0], str) and isinstance(steps[1], Mapping))
+    return (_as_step(steps),) if single else tuple(_as_step(s) for s in steps)
+
+
 @dataclass(frozen=True)
 class StepRecord:
     """What one meta-unlearning step did and how the model looked afterwards.
@@ -327,10 +333,7 @@ def meta_unlearn(model, bundle: DataBundle, subsets: Sequence, steps, *, retain_
         raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
     n = len(bundle.train)
     subsets = _check_subsets(subsets, n)
-    if isinstance(steps, (Step, str, Mapping)) or (isinstance(steps, tuple) and len(steps) == 2
-                                                    and isinstance(steps[0], str) and isinstance(steps[1], Mapping)):
-        steps = [steps] * len(subsets)
-    steps = [_as_step(s) for s in steps]
+    steps = list(_as_steps(steps))
     if len(steps) == 1:
         steps = steps * len(subsets)
     if len(steps) != len(subsets):
@@ -340,24 +343,33 @@ def meta_unlearn(model, bundle: DataBundle, subsets: Sequence, steps, *, retain_
     names = list(levels) if levels is not None else _level_names(len(subsets))
     if len(names) != len(subsets):
         raise ValueError(f"levels names {len(names)} subsets but there are {len(subsets)}")
-    forget_all = np.sort(np.concatenate(subsets))
-    _, retain_all = check_split(n, forget_all)
+    record = _step_recorder(bundle, subsets)
     current, records = model, []
     for i, (subset, step, retain) in enumerate(zip(subsets, steps, retains, strict=True)):
         result = unlearners.make(step.method, **step.hparams)(current, bundle, subset, retain, seed=seed,
                                                               progress_bar=progress_bar)
-        current = result.model
-        tr = bundle.train
-        records.append(StepRecord(
-            step=i, level=names[i], subset=subset, method=step.method, hparams=dict(result.hparams),
-            seconds=float(result.seconds), grad_evals=int(result.grad_evals), n_retain=int(len(retain)),
-            acc_subset=accuracy(current, tr.x[subset], tr.y[subset]),
-            acc_forget=accuracy(current, tr.x[forget_all], tr.y[forget_all]),
-            acc_retain=accuracy(current, tr.x[retain_all], tr.y[retain_all]),
-            acc_test=accuracy(current, bundle.test.x, bundle.test.y)))
-    if current is model:  # no step copied it (cannot happen with registry unlearners, kept for safety)
-        current = copy.deepcopy(model)
+        current = result.model  # an unlearner always returns a new model: ``model`` is never modified
+        records.append(record(i, names[i], subset, step, result, retain))
     return MetaResult(model=current, steps=records, retain_policy=retain_policy)
+
+
+def _step_recorder(bundle: DataBundle, subsets: Sequence[np.ndarray]):
+    """``record(i, level, subset, step, result, retain) → StepRecord`` for a pipeline over ``subsets``."""
+    forget_all = np.sort(np.concatenate(subsets))
+    _, retain_all = check_split(len(bundle.train), forget_all)
+    tr = bundle.train
+
+    def record(i, level, subset, step, result, retain) -> StepRecord:
+        m = result.model
+        return StepRecord(
+            step=i, level=level, subset=subset, method=step.method, hparams=dict(result.hparams),
+            seconds=float(result.seconds), grad_evals=int(result.grad_evals), n_retain=int(len(retain)),
+            acc_subset=accuracy(m, tr.x[subset], tr.y[subset]),
+            acc_forget=accuracy(m, tr.x[forget_all], tr.y[forget_all]),
+            acc_retain=accuracy(m, tr.x[retain_all], tr.y[retain_all]),
+            acc_test=accuracy(m, bundle.test.x, bundle.test.y))
+
+    return record
 
 
 # ------------------------------------------------------------------------------------------------ variants
@@ -388,10 +400,7 @@ class Variant:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         if self.retain_policy not in RETAIN_POLICIES:
             raise ValueError(f"retain_policy must be one of {RETAIN_POLICIES}, got {self.retain_policy!r}")
-        steps = self.steps
-        if isinstance(steps, (Step, str, Mapping)):
-            steps = (steps,)
-        steps = tuple(_as_step(s) for s in steps)
+        steps = _as_steps(self.steps)
         n_parts = 1 if self.split == "none" else int(self.k)
         if len(steps) not in (1, n_parts):
             raise ValueError(f"variant {self.name!r} has {len(steps)} steps for {n_parts} subsets")
@@ -435,7 +444,7 @@ AUTHORS_RUM = ("identity", "finetune", "salun")
 
 def rum(steps=AUTHORS_RUM, retain_policy: str = "processed", name: str = "rum") -> Variant:
     """RUM: a (possibly different) method per refined subset, each step with its own hyperparameters."""
-    steps = tuple(_as_step(s) for s in steps)
+    steps = _as_steps(steps)
     return Variant(name, "score", steps, k=len(steps), retain_policy=retain_policy)
 
 
@@ -471,8 +480,24 @@ def run_variant(variant: Variant, model, bundle: DataBundle, forget_idx, scores=
 Criterion = Callable[[object, np.ndarray, np.ndarray], float]
 
 
-def _tow3(a, b, c, ta, tb, tc) -> float:
-    return float((1 - abs(a - ta)) * (1 - abs(b - tb)) * (1 - abs(c - tc)))
+def _subset_tow_criterion(bundle: DataBundle, forget_idx, reference, subset_target) -> Criterion:
+    """ToW of a candidate on one subset: its accuracies on (subset, R, test) against targets.
+
+    R = D minus the whole forget set; the retain and test targets are ``reference``'s accuracies, the subset
+    target is ``subset_target(subset)``.
+    """
+    _, retain = check_split(len(bundle.train), forget_idx)
+    tr = bundle.train
+    targets = {"retain": accuracy(reference, tr.x[retain], tr.y[retain]),
+               "test": accuracy(reference, bundle.test.x, bundle.test.y)}
+
+    def score(model, subset, _retain) -> float:
+        return tow({"forget": accuracy(model, tr.x[subset], tr.y[subset]),
+                    "retain": accuracy(model, tr.x[retain], tr.y[retain]),
+                    "test": accuracy(model, bundle.test.x, bundle.test.y)},
+                   {**targets, "forget": subset_target(subset)})
+
+    return score
 
 
 def oracle_criterion(reference, bundle: DataBundle, forget_idx) -> Criterion:
@@ -481,16 +506,9 @@ def oracle_criterion(reference, bundle: DataBundle, forget_idx) -> Criterion:
     The score of a candidate model after unlearning subset S_i is
     (1 − |a(S_i) − aʳ(S_i)|)(1 − |a(R) − aʳ(R)|)(1 − |a(test) − aʳ(test)|), R = D minus the whole forget set.
     """
-    _, retain = check_split(len(bundle.train), forget_idx)
     tr = bundle.train
-    r_acc = accuracy(reference, tr.x[retain], tr.y[retain])
-    t_acc = accuracy(reference, bundle.test.x, bundle.test.y)
-
-    def score(model, subset, _retain) -> float:
-        return _tow3(accuracy(model, tr.x[subset], tr.y[subset]), accuracy(model, tr.x[retain], tr.y[retain]),
-                     accuracy(model, bundle.test.x, bundle.test.y),
-                     accuracy(reference, tr.x[subset], tr.y[subset]), r_acc, t_acc)
-
+    score = _subset_tow_criterion(bundle, forget_idx, reference,
+                                  lambda subset: accuracy(reference, tr.x[subset], tr.y[subset]))
     score.needs_retrain = True
     return score
 
@@ -507,21 +525,16 @@ def held_out_criterion(original, bundle: DataBundle, forget_idx, p_out) -> Crite
     p = np.asarray(p_out, dtype=np.float64)
     if p.ndim != 1 or len(p) != len(bundle.train):
         raise ValueError(f"p_out must have one value per training example ({len(bundle.train)}), got shape {p.shape}")
-    _, retain = check_split(len(bundle.train), forget_idx)
-    tr = bundle.train
-    r_acc = accuracy(original, tr.x[retain], tr.y[retain])
-    t_acc = accuracy(original, bundle.test.x, bundle.test.y)
 
-    def score(model, subset, _retain) -> float:
+    def mean_p_out(subset) -> float:
         known = p[subset][~np.isnan(p[subset])]
         if known.size == 0:
             raise ValueError("p_out is unknown (NaN) for every example of a subset: the held-out criterion needs "
                              "held-out accuracies (our memorization estimate or C-scores give them; Feldman & "
                              "Zhang's published files do not)")
-        target = float(known.mean())
-        return _tow3(accuracy(model, tr.x[subset], tr.y[subset]), accuracy(model, tr.x[retain], tr.y[retain]),
-                     accuracy(model, bundle.test.x, bundle.test.y), target, r_acc, t_acc)
+        return float(known.mean())
 
+    score = _subset_tow_criterion(bundle, forget_idx, original, mean_p_out)
     score.needs_retrain = False
     return score
 
@@ -550,7 +563,8 @@ def select_steps(model, bundle: DataBundle, subsets: Sequence, candidates: Seque
     subsets = _check_subsets(subsets, n)
     retains = retain_sets(n, subsets, retain_policy)
     names = _level_names(len(subsets))
-    current, chosen, rows = model, [], []
+    record = _step_recorder(bundle, subsets)
+    current, chosen, records, rows = model, [], [], []
     for i, (subset, retain) in enumerate(zip(subsets, retains, strict=True)):
         best = None
         for j, step in enumerate(cands):
@@ -560,12 +574,14 @@ def select_steps(model, bundle: DataBundle, subsets: Sequence, candidates: Seque
             rows.append({"step": i, "level": names[i], "candidate": j, "method": step.method, "score": value,
                          "seconds": res.seconds, "grad_evals": res.grad_evals})
             if best is None or value > best[0]:
-                best = (value, step, res.model)
-        chosen.append(best[1])
-        current = best[2]
-    final = meta_unlearn(model, bundle, subsets, chosen, retain_policy=retain_policy, seed=seed,
-                         progress_bar=progress_bar)
-    return Selection(steps=chosen, result=final, scores=pd.DataFrame(rows))
+                best = (value, step, res)
+        _, step, res = best
+        chosen.append(step)
+        records.append(record(i, names[i], subset, step, res, retain))
+        current = res.model
+    # the chosen runs are exactly what meta_unlearn(model, …, chosen, seed=seed) would run: keep them
+    result = MetaResult(model=current, steps=records, retain_policy=retain_policy)
+    return Selection(steps=chosen, result=result, scores=pd.DataFrame(rows))
 
 
 def hparam_grid(grid: Mapping[str, Sequence]) -> list[dict]:

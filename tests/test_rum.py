@@ -194,6 +194,10 @@ def test_selection_oracle_and_held_out(synthetic, fitted_mlp):
 
     sel = rum.select_steps(fitted_mlp, synthetic, subsets, cands, low_forget_acc)
     assert [s.method for s in sel.steps] == ["neggrad", "neggrad"]
+    # the result is the chosen pipeline, exactly as meta_unlearn runs it
+    again = rum.meta_unlearn(fitted_mlp, synthetic, subsets, sel.steps)
+    assert _same_weights(sel.result.model, again.model)
+    pd.testing.assert_frame_equal(sel.result.records().drop(columns="seconds"), again.records().drop(columns="seconds"))
     assert len(sel.scores) == 4 and set(sel.scores["method"]) == {"identity", "neggrad"}
     sel = rum.select_steps(fitted_mlp, synthetic, subsets, cands, lambda *a: 0.0)
     assert [s.method for s in sel.steps] == ["identity", "identity"]
