@@ -8,7 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars"]
+__all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars",
+           "histogram_panels", "interval_dots", "umap_2d", "forget_retain_maps", "metric_by_level", "es_by_group",
+           "scatter_panels"]
 
 
 def _axes(ax, figsize):
@@ -18,6 +20,23 @@ def _axes(ax, figsize):
     return ax.figure, ax
 
 
+def _half_widths(frame: pd.DataFrame, metric: str) -> np.ndarray:
+    """``frame["<metric>_ci"]`` as error-bar half-widths; 0 where missing or NaN (a single seed)."""
+    ci = frame.get(f"{metric}_ci", pd.Series(np.nan, index=frame.index)).to_numpy(dtype=float)
+    return np.where(np.isfinite(ci), ci, 0.0)
+
+
+def _panel_grid(n: int, ncols: int, panel_size: tuple[float, float]):
+    """A constrained figure with ``n`` panels in rows of ``ncols``; unused trailing panels are hidden."""
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, axes
+
+
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols: int = 10,
                size: float = 1.0, suptitle: str | None = None):
     """Show (N, H, W, C) images in [0, 1] (see ``DataBundle.to_display``) in a grid with optional titles."""
@@ -25,18 +44,14 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols
     n = len(images)
     if n == 0:
         raise ValueError("image_grid needs at least one image")
-    ncols = min(ncols, n)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False,
-                             layout="constrained")
-    for i, ax in enumerate(axes.flat):
+    fig, axes = _panel_grid(n, ncols, (size, size * 1.15))
+    for i, ax in enumerate(axes.flat[:n]):
         ax.axis("off")
-        if i < n:
-            img = images[i]
-            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray_r" if img.shape[-1] == 1 else None,
-                      vmin=0, vmax=1)
-            if titles is not None:
-                ax.set_title(str(titles[i]), fontsize=8)
+        img = images[i]
+        ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray_r" if img.shape[-1] == 1 else None,
+                  vmin=0, vmax=1)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -137,8 +152,7 @@ def rum_bars(summary: pd.DataFrame, *, label: str = "label", metrics: Sequence[s
     y = np.arange(len(labels))
     ref = reference.set_index(label) if reference is not None else None
     for ax, m, t in zip(axes[0], metrics, titles, strict=False):
-        errs = summary.get(f"{m}_ci", pd.Series(np.nan, index=summary.index)).to_numpy(dtype=float)
-        ax.barh(y, summary[m].to_numpy(dtype=float), xerr=np.where(np.isfinite(errs), errs, 0.0), capsize=2,
+        ax.barh(y, summary[m].to_numpy(dtype=float), xerr=_half_widths(summary, m), capsize=2,
                 color="tab:blue", alpha=0.8, label="this reproduction")
         if ref is not None and m in ref.columns:
             vals = ref[m].reindex(labels).to_numpy(dtype=float)
@@ -198,8 +212,7 @@ def interval_dots(summary: pd.DataFrame, metric: str, *, label: str = "method", 
     fig, ax = _axes(ax, (5.0, 0.8 + 0.35 * len(summary)))
     y = np.arange(len(summary))[::-1]
     means = summary[metric].to_numpy(dtype=float)
-    errs = summary.get(f"{metric}_ci", pd.Series(np.nan, index=summary.index)).to_numpy(dtype=float)
-    errs = np.where(np.isfinite(errs), errs, 0.0)
+    errs = _half_widths(summary, metric)
     if target is not None:
         if target_ci is not None and np.isfinite(target_ci) and target_ci > 0:
             ax.axvspan(target - target_ci, target + target_ci, color="0.85", zorder=0)
@@ -214,12 +227,7 @@ def interval_dots(summary: pd.DataFrame, metric: str, *, label: str = "method", 
     return fig
 
 
-__all__ += ["histogram_panels", "interval_dots"]
-
-
 # ------------------------------------------------------------------------------------ entanglement (chapter 4)
-__all__ += ["umap_2d", "forget_retain_maps", "metric_by_level", "es_by_group"]
-
 
 def umap_2d(embeddings, *, random_state: int = 0, n_neighbors: int = 15, min_dist: float = 0.1) -> np.ndarray:
     """2-D UMAP coordinates (umap-learn) of (n, d) embeddings, reproducible for a fixed ``random_state``.
@@ -272,14 +280,8 @@ def forget_retain_maps(coords, forget_sets, *, titles: Sequence[str] | None = No
         raise ValueError("forget_sets is empty")
     if titles is not None and len(titles) != len(labels):
         raise ValueError(f"titles has {len(titles)} entries for {len(labels)} forget sets")
-    ncols = min(ncols, len(labels))
-    nrows = int(np.ceil(len(labels) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False,
-                             layout="constrained")
-    for i, ax in enumerate(axes.flat):
-        if i >= len(labels):
-            ax.axis("off")
-            continue
+    fig, axes = _panel_grid(len(labels), ncols, (size, size))
+    for i, ax in enumerate(axes.flat[:len(labels)]):
         idx = np.asarray(forget_sets[labels[i]], dtype=np.int64)
         mask = np.zeros(len(xy), dtype=bool)
         mask[idx] = True
@@ -312,9 +314,8 @@ def metric_by_level(summary: pd.DataFrame, *, metric: str = "tow", level: str = 
         rows = summary[summary[series] == name]
         rows = rows.assign(_x=rows[level].map(pos)).dropna(subset=["_x"]).sort_values("_x")
         shift = (j - (len(names) - 1) / 2) * width / max(1, len(names) - 1)
-        err = rows.get(f"{metric}_ci", pd.Series(np.nan, index=rows.index)).to_numpy(dtype=float)
         ax.errorbar(rows["_x"].to_numpy(dtype=float) + shift, rows[metric].to_numpy(dtype=float),
-                    yerr=np.where(np.isfinite(err), err, 0.0), marker="o", markersize=4, capsize=2, label=str(name))
+                    yerr=_half_widths(rows, metric), marker="o", markersize=4, capsize=2, label=str(name))
     ax.set_xticks(range(len(levels)), [str(lv) for lv in levels])
     ax.set_xlabel(xlabel if xlabel is not None else level)
     ax.set_ylabel(ylabel if ylabel is not None else metric)
@@ -381,13 +382,7 @@ def scatter_panels(x, ys: dict[str, np.ndarray], *, xlabel: str = "", ncols: int
     if not ys:
         raise ValueError("scatter_panels needs at least one series in ys")
     xv = np.asarray(x, dtype=float).ravel()
-    n = len(ys)
-    ncols = max(1, min(ncols, n))
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                             squeeze=False, layout="constrained")
-    for ax in axes.flat[n:]:
-        ax.axis("off")
+    fig, axes = _panel_grid(len(ys), ncols, panel_size)
     for ax, (name, values) in zip(axes.flat, ys.items(), strict=False):
         yv = np.asarray(values, dtype=float).ravel()
         if yv.shape != xv.shape:
@@ -402,5 +397,3 @@ def scatter_panels(x, ys: dict[str, np.ndarray], *, xlabel: str = "", ncols: int
         fig.suptitle(suptitle)
     return fig
 
-
-__all__ += ["scatter_panels"]
