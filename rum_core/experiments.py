@@ -279,13 +279,12 @@ def rum_cells(methods: Sequence[str] = RUM_METHODS, variants: Sequence[str] = RU
 
 
 def _refine_scores(profile: Profile, bundle, refine_by: str, seed: int, mem_scores) -> np.ndarray:
-    """Scores (higher = more memorized) used to refine the forget set: the estimate or a proxy of ``seed``."""
+    """Scores (higher = more memorized) used to refine the forget set: the estimate or a proxy of ``seed``
+    (``refine_by`` already checked by :func:`rum_runs`)."""
     if refine_by == "memorization":
         return np.asarray(mem_scores, dtype=np.float64)
-    from .memorization import PROXIES, orient_proxies, proxies
+    from .memorization import orient_proxies, proxies
 
-    if refine_by not in PROXIES:
-        raise ValueError(f"refine_by must be 'memorization' or a proxy in {PROXIES}, got {refine_by!r}")
     frame = proxies(bundle, train=profile.train, model=profile.model, model_kwargs=profile.model_kwargs,
                     seed=seed, holdout=None if refine_by == "holdout_kl" else False, progress_bar=False)
     return orient_proxies(frame)[refine_by].to_numpy()

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rum_core import plots
+from rum_core.metrics import entanglement_score
 from rum_core.partition import (
     ES_LAYERS,
     PAPER_ES_PICKS,
@@ -13,7 +14,19 @@ from rum_core.partition import (
     jaccard,
     layer_embeddings,
     scaled_es_picks,
+    set_entanglement,
 )
+
+
+# ------------------------------------------------------------------------------------ set ES
+def test_set_entanglement_is_es_of_the_set_against_every_other_example():
+    """Guards against the set leaking into the rest it is compared with."""
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(60, 3))
+    idx = np.array([4, 9, 33, 50, 51])
+    rest = np.setdiff1d(np.arange(60), idx)
+    assert set_entanglement(emb, idx) == pytest.approx(entanglement_score(emb[rest], emb[idx]))
+    assert set_entanglement(emb, idx) != pytest.approx(entanglement_score(emb, emb[idx]))  # rest incl. the set
 
 
 # ------------------------------------------------------------------------------------ jaccard
