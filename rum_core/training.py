@@ -118,7 +118,8 @@ def make_optimizer(params, cfg: TrainConfig, total_steps: int):
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *, seed: int = 0,
         device=None, progress_bar: bool | None = None, desc: str = "train",
         extra_loss: Callable[[nn.Module, float], torch.Tensor] | None = None,
-        on_epoch: Callable[[int, nn.Module], None] | None = None) -> FitLog:
+        on_epoch: Callable[[int, nn.Module], None] | None = None,
+        labels_for_epoch: Callable[[int], torch.Tensor] | None = None) -> FitLog:
     """Train ``model`` in place with cross-entropy on ``(x, y)`` following ``cfg``; return a :class:`FitLog`.
 
     Args:
@@ -129,6 +130,9 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
             is the fraction of training done (used e.g. for decaying penalties).
         on_epoch: optional ``f(epoch, model)`` called after each epoch (model still in train mode; used to
             record per-example statistics during training, e.g. memorization proxies).
+        labels_for_epoch: optional ``f(epoch) → labels`` (an (N,) integer tensor) that replaces ``y`` during
+            that epoch, for labels that change from epoch to epoch (random-label unlearning redraws its wrong
+            labels every epoch). Batches and augmentation are drawn exactly as without it.
     """
     if len(x) != len(y):
         raise ValueError(f"x and y have different lengths: {len(x)} vs {len(y)}")
@@ -145,10 +149,11 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
     step = 0
     for epoch in progress(range(cfg.epochs), desc=desc, enabled=progress_bar):
         total, count = 0.0, 0
+        epoch_y = y_dev if labels_for_epoch is None else _epoch_labels(labels_for_epoch, epoch, len(y), dev)
         for idx in minibatches(len(y), cfg.batch_size, gen):
             idx = idx.to(dev)
             xb = augment(x_dev[idx], cfg.augment, gen)
-            yb = y_dev[idx]
+            yb = epoch_y[idx]
             loss = F.cross_entropy(model(xb), yb)
             if extra_loss is not None:
                 loss = loss + extra_loss(model, step / max(1, cfg.epochs * steps_per_epoch))
@@ -166,6 +171,14 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
     log.seconds = time.perf_counter() - start
     model.eval()
     return log
+
+
+def _epoch_labels(labels_for_epoch, epoch: int, n: int, device) -> torch.Tensor:
+    labels = torch.as_tensor(labels_for_epoch(epoch))
+    if labels.shape != (n,) or labels.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"labels_for_epoch({epoch}) must return {n} integer labels, got dtype {labels.dtype} "
+                         f"and shape {tuple(labels.shape)}")
+    return labels.to(device=device, dtype=torch.long)
 
 
 @torch.no_grad()

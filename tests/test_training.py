@@ -113,6 +113,42 @@ def test_train_model_caches_by_configuration(synthetic, monkeypatch):
     assert not torch.equal(a.head.weight, d.head.weight)
 
 
-def test_default_device_is_cpu_here():
-    if not torch.cuda.is_available():
-        assert training.default_device().type in {"cpu", "mps"}
+def test_default_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    """Catches a wrong preference order (or a device chosen regardless of what is available)."""
+    class _MPS:
+        available = False
+
+        @staticmethod
+        def is_available():
+            return _MPS.available
+
+    monkeypatch.setattr(torch.backends, "mps", _MPS, raising=False)
+    for cuda, mps, expected in [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+        _MPS.available = mps
+        assert training.default_device().type == expected
+
+
+def test_labels_for_epoch_replaces_the_labels_of_each_epoch(synthetic):
+    """fit with labels_for_epoch trains each epoch on that epoch's labels, with the same batches: constant
+    labels give bit-identical weights to fitting on them directly, and the hook is asked once per epoch in
+    order. Catches: the hook ignored, called per batch, or shifting the shuffling stream."""
+    from rum_core import models
+
+    cfg = training.TrainConfig(epochs=3, lr=0.05, batch_size=32)
+    x, y = synthetic.train.x, synthetic.train.y
+    other = (y + 1) % synthetic.num_classes
+    asked = []
+
+    def labels(epoch):
+        asked.append(epoch)
+        return other
+
+    a = models.build("mlp", synthetic, seed=0, hidden=(16,))
+    b = models.build("mlp", synthetic, seed=0, hidden=(16,))
+    training.fit(a, x, y, cfg, seed=1, labels_for_epoch=labels, progress_bar=False)
+    training.fit(b, x, other, cfg, seed=1, progress_bar=False)
+    assert asked == [0, 1, 2]
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    with pytest.raises(ValueError, match="labels_for_epoch"):
+        training.fit(a, x, y, cfg, labels_for_epoch=lambda e: y[:5], progress_bar=False)

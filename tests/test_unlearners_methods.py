@@ -284,10 +284,51 @@ def test_random_label_training_set(synthetic, fitted_mlp):
     retain = np.setdiff1d(np.arange(240), forget)
     ctx = UnlearnContext(model=fitted_mlp, bundle=synthetic, forget=forget, retain=retain, seed=0,
                          device=torch.device("cpu"), progress_bar=None)
-    x, y = relabelled_training_set(ctx)
+    x, labels_for_epoch = relabelled_training_set(ctx)
+    y = labels_for_epoch(0)
     assert torch.equal(x[:len(retain)], synthetic.train.x[retain])
     assert torch.equal(y[:len(retain)], synthetic.train.y[retain])
     assert not bool((y[len(retain):] == synthetic.train.y[forget]).any())
+
+
+@pytest.mark.parametrize("method", ["random_label", "salun"])
+def test_random_labels_are_redrawn_every_epoch(method, synthetic, fitted_mlp, monkeypatch):
+    """A spy on fit records the labels every epoch trained on. With relabel="epoch" (the default, as the
+    authors' loops) the forget examples get new wrong labels each epoch, never their own, over all other
+    classes, reproducibly; with "once" the same labels every epoch. Catches: labels drawn once by default,
+    a per-epoch draw that ignores the epoch, and retain labels touched."""
+    from rum_core.unlearners import random_label, salun
+
+    module = random_label if method == "random_label" else salun
+    seen = []
+    real_fit = module.fit
+
+    def spy(model, x, y, cfg, **kw):
+        seen.append(torch.stack([kw["labels_for_epoch"](e) for e in range(cfg.epochs)]))
+        return real_fit(model, x, y, cfg, **kw)
+
+    monkeypatch.setattr(module, "fit", spy)
+    forget = np.arange(40)
+    retain = np.setdiff1d(np.arange(240), forget)
+    true_f, true_r = synthetic.train.y[forget], synthetic.train.y[retain]
+    assert unlearners.make(method).hparams["relabel"] == "epoch"
+    for _ in range(2):
+        unlearners.make(method, epochs=6, lr=0.01)(fitted_mlp, synthetic, forget, retain, seed=3)
+    per_epoch = seen[0]
+    torch.testing.assert_close(per_epoch, seen[1], rtol=0, atol=0)  # same seed, same labels
+    assert (per_epoch[:, :len(retain)] == true_r).all()  # the retain set keeps its labels
+    wrong = per_epoch[:, len(retain):]
+    assert not bool((wrong == true_f).any())  # never the true label
+    changed = [bool((wrong[e] != wrong[e + 1]).any()) for e in range(len(wrong) - 1)]
+    assert all(changed)  # new labels every epoch
+    for i in range(len(forget)):  # over the epochs, several other classes per example (4 classes here)
+        assert len(set(wrong[:, i].tolist())) >= 2
+    seen.clear()
+    unlearners.make(method, epochs=6, lr=0.01, relabel="once")(fitted_mlp, synthetic, forget, retain, seed=3)
+    once = seen[0][:, len(retain):]
+    assert (once == once[0]).all() and torch.equal(once[0], wrong[0])
+    with pytest.raises(ValueError, match="relabel"):
+        unlearners.make(method, relabel="never")
 
 
 def test_stream_generators_are_independent_and_stable():
@@ -455,3 +496,57 @@ def test_influence_raises_forget_loss(digits, fitted_digits, params):
     sign_flipped = unlearners.make("influence", alpha=-0.3, n_samples=300, params=params)(fitted_digits, digits,
                                                                                            forget)
     assert forget_loss(sign_flipped.model, f) < forget_loss(fitted_digits, f)
+
+
+
+@pytest.mark.parametrize("method", [m for m in unlearners.available() if m not in ("identity", "influence")])
+def test_unlearning_learning_rate_is_constant_by_default(method, synthetic, fitted_mlp, monkeypatch):
+    """A spy on the optimizer records the learning rate of every step: each iterative method keeps its
+    nominal rate over the whole run (the authors' step decay never triggers within 5–10 epochs), while
+    retrain follows the original model's cosine recipe and schedule="cosine" stays available.
+    Catches: TRAIN_DEFAULTS["schedule"] back to "cosine", or a method building its optimizer without it."""
+    rates = []
+    real_step = torch.optim.SGD.step
+
+    def step(self, *a, **k):
+        rates.append(self.param_groups[0]["lr"])
+        return real_step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", step)
+    forget = forget_set(240, 12)
+    unlearners.make(method, epochs=3, lr=0.02)(fitted_mlp, synthetic, forget, seed=0)
+    assert rates, "the method took no SGD step"
+    if method == "retrain":
+        assert rates[0] == pytest.approx(0.02) and rates[-1] < 0.01  # cosine, as the original model
+        return
+    assert rates == pytest.approx([0.02] * len(rates))
+    rates.clear()
+    unlearners.make(method, epochs=3, lr=0.02, schedule="cosine")(fitted_mlp, synthetic, forget, seed=0)
+    assert rates[-1] < 0.01
+
+
+
+def test_neggrad_plus_cycles_the_forget_set(synthetic, fitted_mlp, monkeypatch):
+    """With |S| larger than a batch, NegGrad+ walks the forget set in full passes, one after the other: every
+    consecutive ⌈|S| / batch⌉ forget batches cover every forget example once. Catches: forget batches that
+    never cycle (one batch reused, or a single pass then nothing)."""
+    from rum_core.unlearners import neggrad_plus
+
+    drawn = []
+    real = neggrad_plus.cycled_batches
+
+    def spy(n, batch_size, generator):
+        for batch in real(n, batch_size, generator):
+            drawn.append(batch.clone())
+            yield batch
+
+    monkeypatch.setattr(neggrad_plus, "cycled_batches", spy)
+    forget = np.arange(40)
+    unlearners.make("neggrad_plus", epochs=2, lr=0.01, batch_size=16, alpha=0.9)(fitted_mlp, synthetic, forget,
+                                                                                   seed=0)
+    retain_batches = 2 * int(np.ceil((240 - 40) / 16))
+    assert len(drawn) == retain_batches  # one forget batch per retain step
+    per_pass = int(np.ceil(40 / 16))
+    for start in range(0, len(drawn) - per_pass + 1, per_pass):
+        seen = torch.cat(drawn[start:start + per_pass])
+        assert sorted(seen.tolist()) == list(range(40))  # a full pass over S, each example once

@@ -7,7 +7,7 @@ coefficient starts at α and falls linearly to 0 (its last value is α/T).
 
 Defaults from the authors' README (Zhao et al. 2024; ``--unlearn FT_prune``): 10 epochs, lr 0.01; the
 README leaves α to a search (paper notes: 5e-4 … 0.2); 5e-4 here. Shared recipe otherwise (SGD momentum 0.9,
-weight decay 5e-4, batch 256, cosine schedule).
+weight decay 5e-4, batch 256, constant learning rate).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Golatkar et al. (2020) and Thudi et al. (2022) ("GA" in Jia et al. 2023 and SalUn): maximize the
 cross-entropy of the forget set, i.e. minimize −CE(forget batch), for a few epochs with a small learning
 rate. Defaults from the authors' README (Zhao et al. 2024; ``--unlearn GA``): 5 epochs, lr 1e-4, and the
-shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256, cosine schedule).
+shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256, constant learning rate).
 
 :func:`sgd_epochs` is the SGD loop of :func:`rum_core.training.fit` with a caller-supplied batch loss; NegGrad+
 uses it too. Same seed, same batches: it draws batches and augmentation from one generator in exactly the

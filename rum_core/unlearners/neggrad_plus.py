@@ -10,7 +10,8 @@ separate generator. So with α = 1 (no forget term, and no forget batches are dr
 bit-for-bit the ``finetune`` method with the same seed and recipe.
 
 Defaults from the authors' README (Zhao et al. 2024; ``--unlearn NG``): 5 epochs, lr 0.01, α searched in
-0.95–0.99 (0.99 here), and the shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256, cosine).
+0.95–0.99 (0.99 here), and the shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256,
+constant learning rate).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 @register
 class Retrain(Unlearner):
     name = "retrain"
-    defaults = {**TRAIN_DEFAULTS, "epochs": 30, "lr": 0.1}
+    defaults = {**TRAIN_DEFAULTS, "epochs": 30, "lr": 0.1, "schedule": "cosine"}  # the original model's recipe
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         spec = ctx.model.spec

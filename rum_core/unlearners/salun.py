@@ -6,7 +6,8 @@ Fan et al. (2024, ICLR) "SalUn: empowering machine unlearning via gradient-based
    without any optimizer step (eval mode, no augmentation).
 2. Mask: rank |g| globally over all parameters and keep the largest fraction τ (``mask_ratio``) trainable;
    ``k = ⌊τ·N⌋`` entries, ties broken by position so the mask is deterministic.
-3. Random-label training (as :mod:`.random_label`) in which every un-selected weight stays bit-identical.
+3. Random-label training (as :mod:`.random_label`, wrong labels redrawn every epoch unless
+   ``relabel="once"``) in which every un-selected weight stays bit-identical.
    Zeroing its gradient is not enough (weight decay and momentum would still move it), so during training
    each parameter is reparametrized as ``where(mask, θ_trainable, θ_frozen)``: the network always computes
    with the frozen values there, whatever the optimizer does to the trainable copy, and the final weights
@@ -17,7 +18,7 @@ optimizer steps. The fixed behaviour is the default; the old selection is only a
 ``selection="smallest_legacy"`` (and is still computed without steps).
 
 Defaults: τ = 0.5 (SalUn); 10 epochs, lr 0.1 from the authors' README (``main_random.py --unlearn RL``);
-the shared recipe otherwise (SGD momentum 0.9, weight decay 5e-4, batch 256, cosine schedule).
+the shared recipe otherwise (SGD momentum 0.9, weight decay 5e-4, batch 256, constant learning rate).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from torch.nn.utils import parametrize
 
 from ..training import fit
 from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
-from .random_label import relabelled_training_set
+from .random_label import check_relabel, relabelled_training_set
 
 __all__ = ["SalUn", "SELECTIONS", "forget_gradient_magnitudes", "mask_from_scores", "saliency_mask",
            "frozen_outside_mask"]
@@ -144,7 +145,8 @@ def frozen_outside_mask(model: nn.Module, masks: dict[str, torch.Tensor]):
 @register
 class SalUn(Unlearner):
     name = "salun"
-    defaults = {**TRAIN_DEFAULTS, "epochs": 10, "lr": 0.1, "mask_ratio": 0.5, "selection": "largest"}
+    defaults = {**TRAIN_DEFAULTS, "epochs": 10, "lr": 0.1, "mask_ratio": 0.5, "selection": "largest",
+                "relabel": "epoch"}
 
     def __init__(self, **hparams):
         super().__init__(**hparams)
@@ -152,6 +154,7 @@ class SalUn(Unlearner):
             raise ValueError(f"selection must be one of {SELECTIONS}, got {self.hparams['selection']!r}")
         if not 0.0 <= float(self.hparams["mask_ratio"]) <= 1.0:
             raise ValueError(f"mask_ratio must lie in [0, 1], got {self.hparams['mask_ratio']!r}")
+        check_relabel(self.hparams["relabel"])
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         forget = ctx.bundle.train.subset(ctx.forget)
@@ -159,8 +162,8 @@ class SalUn(Unlearner):
                               selection=self.hparams["selection"], batch_size=int(self.hparams["batch_size"]))
         ctx.grad_evals += len(forget)
         ctx.extras["mask"] = masks
-        x, y = relabelled_training_set(ctx)
+        x, labels_for_epoch = relabelled_training_set(ctx, self.hparams["relabel"])
         with frozen_outside_mask(ctx.model, masks):
-            log = fit(ctx.model, x, y, self.train_config(), seed=ctx.seed, device=ctx.device,
-                      progress_bar=ctx.progress_bar, desc="salun")
+            log = fit(ctx.model, x, labels_for_epoch(0), self.train_config(), seed=ctx.seed, device=ctx.device,
+                      progress_bar=ctx.progress_bar, desc="salun", labels_for_epoch=labels_for_epoch)
         ctx.grad_evals += log.grad_evals
