@@ -42,3 +42,46 @@ book-clean:
 
 clean: book-clean
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# Mutation testing with mutmut (configured in pyproject.toml, [tool.mutmut]): mutates rum_core/metrics,
+# rum_core/unlearners and rum_core/rum.py in a copy under mutants/ and runs the unit tests that reach each
+# mutant (no notebooks). Installs the `mutation` extra into .venv first. Slow, so it is NOT part of
+# `make test` or CI. Variables:
+#   MUTATE='rum_core.metrics.accuracy.*'  only the mutants whose names match this glob (dotted module path;
+#                                         default: all of them)
+#   MUTMUT_ARGS='--max-children 2'        extra options of `mutmut run`
+# Results stay in mutants/: a rerun retests only what changed; inspect with `$(BIN)/mutmut results` and
+# `$(BIN)/mutmut show NAME`. The last lines give the score: killed / total over the selected mutants.
+MUTATE ?=
+MUTMUT_ARGS ?=
+
+define MUTATION_SUMMARY
+import collections, fnmatch, sys
+pattern = sys.argv[1] or "*"
+status = {}
+for line in sys.stdin:
+    name, sep, state = line.strip().rpartition(": ")
+    if sep and fnmatch.fnmatch(name, pattern):
+        status[name] = state
+checked = {n: s for n, s in status.items() if s != "not checked"}
+counts = collections.Counter(checked.values())
+survivors = sorted(n for n, s in checked.items() if s == "survived")
+if survivors:
+    print(f"surviving mutants ({len(survivors)}):", *survivors[:200], sep="\n    ")
+others = ", ".join(f"{s} {k}" for s, k in sorted(counts.items()) if s != "killed") or "none other"
+total, killed = len(checked), counts["killed"]
+score = f"{100 * killed / total:.1f}%" if total else "n/a"
+print(f"Mutation score ({pattern}): killed {killed} / total {total} = {score} ({others})")
+endef
+export MUTATION_SUMMARY
+
+MUTATION_STAMP := $(VENV)/.mutation-stamp
+
+$(MUTATION_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	@touch $@
+
+.PHONY: mutation
+mutation: $(MUTATION_STAMP)
+	RUM_PROGRESS=0 OMP_NUM_THREADS=1 $(BIN)/mutmut run $(MUTMUT_ARGS) $(if $(MUTATE),'$(MUTATE)')
+	@$(BIN)/mutmut results --all=True | $(BIN)/python -c "$$MUTATION_SUMMARY" '$(MUTATE)'

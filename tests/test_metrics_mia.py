@@ -120,6 +120,62 @@ def test_mia_efficacy_is_deterministic_and_uses_all_retain_when_fewer():
         mia_efficacy(retain, test, forget, seed=1.5)
 
 
+def test_mia_efficacy_attacker_is_balanced(monkeypatch):
+    """The paper's attacker trains on |test| retain examples (members, distinct, drawn from the retain set)
+    against the whole test set (non-members), and is then applied to the forget set.
+    Catches the mutation "the SVC trains on ALL retain examples instead of |test| of them" (and sampling
+    members with replacement, or from the wrong set)."""
+    import sklearn.svm
+
+    fits, predicts = [], []
+
+    class SpySVC(sklearn.svm.SVC):
+        def fit(self, X, y, sample_weight=None):
+            fits.append((np.asarray(X).copy(), np.asarray(y).copy()))
+            return super().fit(X, y, sample_weight)
+
+        def predict(self, X):
+            predicts.append(np.asarray(X).copy())
+            return super().predict(X)
+
+    # Catches the mutation: mia_efficacy's SVC trains on ALL retain examples instead of |test| of them.
+    monkeypatch.setattr(sklearn.svm, "SVC", SpySVC)
+    rng = np.random.default_rng(2)
+    retain = rng.permutation(np.linspace(0.5, 1.0, 700))  # distinct values: each identifies its example
+    test, forget = rng.uniform(0.0, 0.7, 90), rng.uniform(0.0, 1.0, 40)
+    for seed in (0, 1):
+        mia_efficacy(retain, test, forget, seed=seed)
+    assert len(fits) == 2 and len(predicts) == 2
+    members_seen = []
+    for x, y in fits:
+        assert x.shape == (180, 1) and set(np.unique(y)) == {0.0, 1.0}
+        members, non_members = x[y == 1, 0], x[y == 0, 0]
+        assert len(members) == len(non_members) == len(test)  # balanced: |test| members vs |test| non-members
+        np.testing.assert_array_equal(np.sort(non_members), np.sort(test))
+        assert np.isin(members, retain).all() and len(np.unique(members)) == len(members)
+        members_seen.append(set(members.tolist()))
+    assert members_seen[0] != members_seen[1]  # the seed chooses which retain examples are members
+    for x in predicts:
+        np.testing.assert_array_equal(x[:, 0], forget)
+    # With |retain| ≤ |test| every retain example is a member (there is nothing to subsample).
+    fits.clear()
+    mia_efficacy(retain[:30], test, forget)
+    np.testing.assert_array_equal(np.sort(fits[0][0][fits[0][1] == 1, 0]), np.sort(retain[:30]))
+
+
+def test_mia_efficacy_balance_changes_the_answer():
+    """A hand-built case where balance decides the verdict. Confidence 0.5 is held by 200 of 2000 retain
+    examples and by all 100 test examples. Balanced, the attacker sees ~10 members vs 100 non-members at
+    0.5 and calls a forget example at 0.5 a NON-member (efficacy 1); trained on all retain examples it would
+    see 200 members vs 100 non-members there and call it a member (efficacy 0).
+    Catches the mutation "the SVC trains on ALL retain examples instead of |test| of them"."""
+    retain = np.random.default_rng(0).permutation(np.r_[np.full(200, 0.5), np.full(1800, 1.0)])
+    test, forget = np.full(100, 0.5), np.full(50, 0.5)
+    # Catches the mutation: mia_efficacy's SVC trains on ALL retain examples (efficacy would be 0.0).
+    for seed in range(5):
+        assert mia_efficacy(retain, test, forget, seed=seed) == 1.0
+
+
 def test_mia_gap_and_tow_mia_hand_values():
     """Guards against a signed gap, against keeping the forget-accuracy factor, and against 1 - MIA."""
     assert mia_gap(0.3, 0.5) == pytest.approx(0.2)
@@ -563,3 +619,38 @@ def test_compare_reports_refuses_reports_of_different_splits():
         compare_reports(a, model_report(model, bundle, np.arange(30), seed=0))
     with pytest.raises(ValueError, match="seed"):
         compare_reports(a, model_report(model, bundle, np.arange(20), seed=1))
+
+
+def test_compare_reports_refuses_different_sets_of_equal_sizes():
+    """Sizes and seed are not enough: a report of another forget set of the same size, of another retain
+    subset, or of other data is refused. (Catches compare_reports comparing only sizes and the seed.)"""
+    from rum_core import data, training
+    from rum_core.metrics import compare_reports, model_report, split_fingerprint
+
+    bundle = data.load("synthetic")
+    model, _ = training.train_model(bundle, "mlp", training.TrainConfig(epochs=2, lr=0.05, batch_size=32),
+                                    use_cache=False)
+    a = model_report(model, bundle, np.arange(20), seed=0)
+    assert isinstance(a.split_fingerprint, str) and len(a.split_fingerprint) == 16
+    # the same sets, given in another order (and the retain set given explicitly), are the same split
+    same = model_report(model, bundle, np.arange(20)[::-1], np.arange(20, len(bundle.train)), seed=0)
+    assert same.split_fingerprint == a.split_fingerprint
+    assert compare_reports(a, same).n_forget == 20
+    # Catches the mutation: compare_reports checks only the sizes and the seed (no split fingerprint).
+    with pytest.raises(ValueError, match="different forget/retain sets"):  # forget 1..20 vs 0..19
+        compare_reports(a, model_report(model, bundle, np.arange(1, 21), seed=0))
+    retain = np.arange(20, 60)
+    b = model_report(model, bundle, np.arange(20), retain, seed=0)
+    with pytest.raises(ValueError, match="different forget/retain sets"):  # same forget, other retain
+        compare_reports(b, model_report(model, bundle, np.arange(20), retain + 40, seed=0))
+    other = data.load("synthetic", seed=5)
+    assert (len(other.train), len(other.test)) == (len(bundle.train), len(bundle.test))
+    with pytest.raises(ValueError, match="different forget/retain sets"):  # same indices into other data
+        compare_reports(a, model_report(model, other, np.arange(20), seed=0))
+    # the fingerprint: order-free, but which set is the forget set matters, and so does the test-set size
+    f, r = np.array([3, 1, 2]), np.array([7, 5])
+    assert split_fingerprint(f, r, 10) == split_fingerprint(np.sort(f), r[::-1], 10)
+    assert split_fingerprint(f, r, 10) != split_fingerprint(r, f, 10)
+    assert split_fingerprint(f, r, 10) != split_fingerprint(f, r, 11)
+    assert split_fingerprint(np.array([1, 2]), np.array([3, 5, 7]), 10) != \
+        split_fingerprint(np.array([1, 2, 3]), np.array([5, 7]), 10)

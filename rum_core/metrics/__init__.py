@@ -11,6 +11,7 @@ from .evaluate import (
     evaluate,
     model_logits,
     model_report,
+    split_fingerprint,
 )
 from .lira import leave_one_out_lira, leave_one_out_ulira, lira_scores, membership_split, ulira_scores
 from .mia import (
@@ -33,5 +34,5 @@ __all__ = ["SPLITS", "accuracy", "split_accuracies", "tow",
            "tow_mia", "loss_mia_auc", "roc_curve", "auc", "tpr_at_fpr", "attack_summary", "SVC_PARAMS",
            "lira_scores", "ulira_scores", "membership_split", "leave_one_out_lira", "leave_one_out_ulira",
            "CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate", "ModelReport",
-           "model_report", "compare_reports",
+           "model_report", "compare_reports", "split_fingerprint",
            "entanglement_score", "entanglement_of", "ES_CENTERS"]

@@ -8,6 +8,7 @@ AUC of both models. Each model is run once per set (logits), and every metric is
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ from .mia import (
 )
 
 __all__ = ["CONFIDENCE_KINDS", "model_logits", "confidences", "Evaluation", "evaluate", "ModelReport",
-           "model_report", "compare_reports"]
+           "model_report", "compare_reports", "split_fingerprint"]
 
 #: Per-example statistics :func:`confidences` can compute.
 CONFIDENCE_KINDS = ("true_label", "logit", "loss")
@@ -136,7 +137,11 @@ class Evaluation:
 class ModelReport:
     """The per-model half of an evaluation: accuracies, MIA efficacy and loss-attack AUC of one model on
     one forget / retain split, with the seed its attacks used. Compute a reference model's report once and
-    compare many unlearned models against it with :func:`compare_reports`."""
+    compare many unlearned models against it with :func:`compare_reports`.
+
+    ``split_fingerprint`` identifies what the report was computed on (see :func:`split_fingerprint`): the
+    forget and retain index sets, the size of the test set and the data itself, so that
+    :func:`compare_reports` can refuse two reports of different forget sets that merely have equal sizes."""
 
     acc: dict
     mia: float
@@ -145,6 +150,21 @@ class ModelReport:
     n_retain: int
     n_test: int
     seed: int
+    split_fingerprint: str
+
+
+def split_fingerprint(forget: np.ndarray, retain: np.ndarray, n_test: int, data: str = "") -> str:
+    """A short SHA-256 (16 hex digits) of a forget / retain split: the sorted int64 forget and retain
+    indices, the test-set size and ``data`` (e.g. :attr:`rum_core.data.DataBundle.fingerprint`).
+
+    The order in which the indices are given does not matter; the sets, and which of them is which, do.
+    """
+    digest = hashlib.sha256(f"rum_core split v1|data={data}|n_test={int(n_test)}".encode())
+    for name, idx in (("forget", forget), ("retain", retain)):
+        arr = np.sort(np.asarray(idx, dtype=np.int64).ravel())
+        digest.update(f"|{name}:{arr.size}:".encode())
+        digest.update(arr.astype("<i8", copy=False).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def model_report(model: torch.nn.Module, bundle, forget_idx, retain_idx=None, *, seed: int = 0) -> ModelReport:
@@ -171,8 +191,10 @@ def model_report(model: torch.nn.Module, bundle, forget_idx, retain_idx=None, *,
     f_loss, t_loss = (_stat(*sets[k], "loss") for k in ("forget", "test"))
     loss_auc = (loss_mia_auc(f_loss, t_loss, seed=seed) if min(len(f_loss), len(t_loss)) >= 10
                 else float("nan"))
+    fingerprint = split_fingerprint(forget, retain, len(bundle.test), bundle.fingerprint)
     return ModelReport(acc=acc, mia=mia, loss_auc=loss_auc, n_forget=int(forget.size),
-                       n_retain=int(retain.size), n_test=len(bundle.test), seed=seed)
+                       n_retain=int(retain.size), n_test=len(bundle.test), seed=seed,
+                       split_fingerprint=fingerprint)
 
 
 def evaluate(unlearned: torch.nn.Module, retrained: torch.nn.Module, bundle, forget_idx, retain_idx=None,
@@ -198,12 +220,19 @@ def compare_reports(unlearned: ModelReport, retrained: ModelReport) -> Evaluatio
     """Combine two :class:`ModelReport` s of the same split and seed into an :class:`Evaluation`.
 
     Raises:
-        ValueError: when the reports were computed on different splits or with different seeds.
+        ValueError: when the reports were computed with different seeds or on different splits: different
+            set sizes, or sets of equal sizes that differ (their ``split_fingerprint`` s differ: other
+            forget / retain indices, or other data).
     """
     for name in ("n_forget", "n_retain", "n_test", "seed"):
         if getattr(unlearned, name) != getattr(retrained, name):
             raise ValueError(f"the two reports differ in {name} ({getattr(unlearned, name)} vs "
                              f"{getattr(retrained, name)}): they must describe the same split and seed")
+    if unlearned.split_fingerprint != retrained.split_fingerprint:
+        raise ValueError(f"the two reports describe different forget/retain sets (split fingerprints "
+                         f"{unlearned.split_fingerprint} vs {retrained.split_fingerprint}; the sets have "
+                         f"equal sizes but other indices, or come from other data): compute both reports "
+                         f"on the same split")
     u, r = unlearned, retrained
     return Evaluation(
         unlearned_forget_acc=u.acc["forget"], unlearned_retain_acc=u.acc["retain"],
