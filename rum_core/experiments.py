@@ -25,8 +25,8 @@ from .profiles import Profile
 from .training import train_model
 
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
-           "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "rum_forget_set",
-           "rum_forget_levels",
+           "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "RUM_FORGET_SETS",
+           "rum_forget_groups", "rum_forget_set",
            "rum_cells", "rum_runs", "rum_tune", "rum_table", "rum_selection"]
 
 # Everything a cached experiment result depends on: a change to any of these recomputes it.
@@ -36,13 +36,14 @@ ForgetSetFn = Callable[[data.DataBundle, int], np.ndarray]
 
 
 @lru_cache(maxsize=8)
-def _load(name: str, seed: int) -> data.DataBundle:
-    return data.load(name, seed=seed)
+def _load(name: str, seed: int, val_size: int) -> data.DataBundle:
+    return data.load(name, seed=seed, val_size=val_size)
 
 
 def load_data(profile: Profile) -> data.DataBundle:
-    """The profile's dataset (split seed 0, shared by every seed of an experiment), loaded once per process."""
-    return _load(profile.dataset, 0)
+    """The profile's dataset (split seed 0, shared by every seed of an experiment) with its validation split
+    of ``profile.val_size`` examples, loaded once per process."""
+    return _load(profile.dataset, 0, int(profile.val_size))
 
 
 def original_model(profile: Profile, seed: int = 0, *, device=None, progress_bar: bool | None = None):
@@ -210,34 +211,42 @@ def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
     return published_memorization(path, load_data(profile))
 
 
-def rum_forget_set(profile: Profile, scores, seed: int) -> np.ndarray:
-    """The heterogeneous forget set of the RUM experiments: ``n`` low + ``n`` medium + ``n`` high memorization.
+#: The two RUM forget sets: the one every table reports, and the tuning one, disjoint from it.
+RUM_FORGET_SETS = ("report", "tune")
 
-    ``n = profile.memorization_group_size``. The low / medium / high pools are
-    :func:`rum_core.partition.memorization_groups` of ``2n`` examples each (bottom 2n, the 2n nearest 0.5, top
-    2n); ``n`` are drawn from each pool with ``seed`` (:func:`rum_core.partition.mix`), so each seed gets its
-    own forget set while the paper's 1/3 - 1/3 - 1/3 mix of levels is kept.
+
+def rum_forget_groups(profile: Profile, scores, which: str = "report") -> dict[str, np.ndarray]:
+    """The memorization levels of the RUM experiments' forget set, by the paper's construction.
+
+    ``n = profile.memorization_group_size``; :func:`rum_core.partition.memorization_groups` gives low = the n
+    least memorized examples, high = the n most memorized, medium = the n closest to 0.5 among the rest
+    (disjoint, ties broken by score then index, no shuffling), so each level's scores lie where its name
+    says. As in the paper, whose forget sets come from fixed (published) scores, every seed unlearns the
+    same forget set; what the seeds vary is the original model, the retrained reference and the
+    unlearners' randomness.
+
+    ``which="tune"``: the same construction on the training set minus the reported forget set, i.e. the next
+    n examples of each ranking. It is disjoint from the reported set and its levels cover nearly the same
+    score ranges, so hyperparameters can be tuned without ever unlearning a reported example.
+
+    Returns:
+        ``{"low": idx, "medium": idx, "high": idx}``, sorted int64 index arrays.
     """
-    from .partition import mix
-
-    return mix(_rum_pools(profile, scores), int(profile.memorization_group_size), seed=int(seed))
-
-
-def _rum_pools(profile: Profile, scores) -> dict[str, np.ndarray]:
-    """The low / medium / high pools of 2n examples that RUM forget sets draw n examples from."""
     from .partition import memorization_groups
 
-    return memorization_groups(scores, 2 * int(profile.memorization_group_size))
+    if which not in RUM_FORGET_SETS:
+        raise ValueError(f"which must be one of {RUM_FORGET_SETS}, got {which!r}")
+    n = int(profile.memorization_group_size)
+    groups = memorization_groups(scores, n)
+    if which == "tune":
+        groups = memorization_groups(scores, n, exclude=np.concatenate(list(groups.values())))
+    return groups
 
 
-def rum_forget_levels(profile: Profile, scores, forget) -> dict[str, np.ndarray]:
-    """The memorization level of each example of a :func:`rum_forget_set`: level → its indices in ``forget``.
-
-    Levels come from the same pools :func:`rum_forget_set` draws from, so they are the construction's
-    levels whatever score later refines the set.
-    """
-    forget = np.asarray(forget, dtype=np.int64)
-    return {level: forget[np.isin(forget, pool)] for level, pool in _rum_pools(profile, scores).items()}
+def rum_forget_set(profile: Profile, scores, which: str = "report") -> np.ndarray:
+    """The heterogeneous forget set of the RUM experiments: the union of :func:`rum_forget_groups`
+    (``n`` low + ``n`` medium + ``n`` high memorization examples), sorted."""
+    return np.sort(np.concatenate(list(rum_forget_groups(profile, scores, which).values())))
 
 
 def rum_cells(methods: Sequence[str] = RUM_METHODS, variants: Sequence[str] = RUM_VARIANTS, *,
@@ -278,42 +287,44 @@ def rum_cells(methods: Sequence[str] = RUM_METHODS, variants: Sequence[str] = RU
     return cells
 
 
-def _refine_scores(profile: Profile, bundle, refine_by: str, seed: int, mem_scores) -> np.ndarray:
-    """Scores (higher = more memorized) used to refine the forget set: the estimate or a proxy of ``seed``
+def _refine_scores(profile: Profile, bundle, refine_by: str, seed: int, mem) -> tuple[np.ndarray, float]:
+    """Scores (higher = more memorized) used to refine the forget set, and what they cost in per-example
+    gradient evaluations: the memorization estimate (``mem``) or a proxy of ``seed``'s training run
     (``refine_by`` already checked by :func:`rum_runs`)."""
     if refine_by == "memorization":
-        return np.asarray(mem_scores, dtype=np.float64)
+        return np.asarray(mem.scores, dtype=np.float64), float(mem.grad_evals)
     from .memorization import orient_proxies, proxies
 
     frame = proxies(bundle, train=profile.train, model=profile.model, model_kwargs=profile.model_kwargs,
                     seed=seed, holdout=None if refine_by == "holdout_kl" else False, progress_bar=False)
-    return orient_proxies(frame)[refine_by].to_numpy()
+    return orient_proxies(frame)[refine_by].to_numpy(), float(frame.attrs["grad_evals"])
 
 
 class _RumContexts:
     """Per seed, computed lazily and once: original model, RUM forget set, retrained reference and its report."""
 
-    def __init__(self, profile: Profile, bundle, mem, progress_bar):
+    def __init__(self, profile: Profile, bundle, mem, progress_bar, which: str = "report"):
         self.profile, self.bundle, self.mem, self.progress_bar = profile, bundle, mem, progress_bar
+        self.levels = rum_forget_groups(profile, mem.scores, which)
+        self.forget = np.sort(np.concatenate(list(self.levels.values())))
         self.contexts: dict[int, dict] = {}
 
     def __call__(self, seed: int) -> dict:
         if seed not in self.contexts:
-            p, bundle = self.profile, self.bundle
+            p, bundle, forget = self.profile, self.bundle, self.forget
             original, _ = original_model(p, seed, progress_bar=self.progress_bar)
-            forget = rum_forget_set(p, self.mem.scores, seed)
             reference = unlearners.make("retrain", **p.method_hparams("retrain"))(
                 original, bundle, forget, seed=seed, progress_bar=self.progress_bar)
             self.contexts[seed] = {"original": original, "forget": forget, "reference": reference,
                                    "report": model_report(reference.model, bundle, forget, seed=seed),
-                                   "levels": rum_forget_levels(p, self.mem.scores, forget),
-                                   "scores": {}}
+                                   "levels": self.levels, "scores": {}}
         return self.contexts[seed]
 
 
-def _scores_row(result, report, ctx, bundle) -> dict:
+def _scores_row(result, report, ctx, bundle, refine_grad_evals: float = 0.0) -> dict:
     """Accuracies (also on each memorization level of the forget set), ToW, MIA (gap), ToW-MIA and cost
-    (absolute and relative to the seed's retrain)."""
+    (absolute and relative to the seed's retrain): the unlearning's own, the refinement scores' (0 for rows
+    that refine nothing; NaN for published scores, whose cost is unknown) and their sum."""
     ev = compare_reports(report, ctx["report"])
     ref = ctx["reference"]
     x, y = bundle.train.x, bundle.train.y
@@ -321,27 +332,32 @@ def _scores_row(result, report, ctx, bundle) -> dict:
     return {**ev.unlearned_acc, **by_level, "tow": ev.tow, "mia": ev.unlearned_mia, "mia_retrain": ev.retrained_mia,
             "mia_gap": ev.mia_gap, "tow_mia": ev.tow_mia, "seconds": float(result.seconds),
             "grad_evals": int(result.grad_evals), "rel_seconds": float(result.seconds) / ref.seconds,
-            "rel_grad_evals": result.grad_evals / ref.grad_evals}
+            "rel_grad_evals": result.grad_evals / ref.grad_evals,
+            "refine_grad_evals": float(refine_grad_evals),
+            "rel_refine_grad_evals": float(refine_grad_evals) / ref.grad_evals,
+            "rel_total_grad_evals": (result.grad_evals + float(refine_grad_evals)) / ref.grad_evals}
 
 
 def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, seeds: Sequence[int],
-             refine_by: str = "memorization", progress_bar: bool | None = None,
+             refine_by: str = "memorization", forget_set: str = "report", progress_bar: bool | None = None,
              use_cache: bool = True) -> pd.DataFrame:
     """Run every RUM table cell (label → :class:`rum_core.rum.Variant`) for every seed, scored against retrain.
 
     For each seed: the original model of that seed (:func:`original_model`), the forget set
-    :func:`rum_forget_set` (from the profile's memorization estimate), the retrained reference, then every
-    cell; refinement uses ``refine_by`` (``"memorization"`` or a proxy name of
-    :data:`rum_core.memorization.PROXIES`, computed from that seed's training run), shuffle splits use the
-    seed. Every (seed, cell) is cached on its own, so an interrupted run resumes at the first unfinished cell
-    and a larger ``seeds`` only computes the new ones.
+    :func:`rum_forget_set` (from the profile's memorization scores; ``forget_set="tune"`` for the tuning
+    set, disjoint from the reported one), the retrained reference, then every cell; refinement uses
+    ``refine_by`` (``"memorization"`` or a proxy name of :data:`rum_core.memorization.PROXIES`, computed from
+    that seed's training run), shuffle splits use the seed. Every (seed, cell) is cached on its own, so an
+    interrupted run resumes at the first unfinished cell and a larger ``seeds`` only computes the new ones.
 
     Returns:
         One row per (seed, cell) plus one ``retrain`` row per seed, columns ``seed, label, variant, method,
         refine_by, forget, retain, test, forget_low, forget_medium, forget_high`` (accuracy on each
-        memorization level of the forget set, :func:`rum_forget_levels`) ``, tow, mia, mia_retrain, mia_gap,
-        tow_mia, seconds, grad_evals, rel_seconds, rel_grad_evals`` (cost relative to that seed's retrain;
-        the refinement scores' cost is not included) and ``steps`` (the methods run, ``+``-joined).
+        memorization level of the forget set, :func:`rum_forget_groups`) ``, tow, mia, mia_retrain, mia_gap,
+        tow_mia, seconds, grad_evals, rel_seconds, rel_grad_evals`` (the unlearning's cost relative to that
+        seed's retrain) ``, refine_grad_evals, rel_refine_grad_evals`` (what the refinement scores cost, for
+        cells that refine by score: the memorization estimate or the proxy's training runs; 0 otherwise)
+        ``, rel_total_grad_evals`` (both) and ``steps`` (the methods run, ``+``-joined).
     """
     from . import rum as _rum
     from .cache import cached_frame
@@ -360,14 +376,17 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
 
         if refine_by not in PROXIES:
             raise ValueError(f"refine_by must be 'memorization' or a proxy in {PROXIES}, got {refine_by!r}")
+    if forget_set not in RUM_FORGET_SETS:
+        raise ValueError(f"forget_set must be one of {RUM_FORGET_SETS}, got {forget_set!r}")
     bundle = load_data(profile)
     mem = memorization_scores(profile, progress_bar=progress_bar)
-    base_config = {"profile": profile.as_dict(), "forget": "rum-mix", "memorization": mem.config}
-    context = _RumContexts(profile, bundle, mem, progress_bar)
+    base_config = {"profile": profile.as_dict(), "forget": f"rum-paper-levels-{forget_set}",
+                   "memorization": mem.config}
+    context = _RumContexts(profile, bundle, mem, progress_bar, forget_set)
 
-    def row(seed, label, variant, method, result, report, ctx) -> dict:
+    def row(seed, label, variant, method, result, report, ctx, refine_cost=0.0) -> dict:
         return {"seed": seed, "label": label, "variant": variant, "method": method, "refine_by": refine_by,
-                **_scores_row(result, report, ctx, bundle)}
+                "forget_set": forget_set, **_scores_row(result, report, ctx, bundle, refine_cost)}
 
     def retrain_cell(seed):
         ctx = context(seed)
@@ -376,16 +395,16 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
 
     def variant_cell(seed, label, variant):
         ctx = context(seed)
-        scores = None
+        scores, refine_cost = None, 0.0
         if variant.split == "score":
             if refine_by not in ctx["scores"]:
-                ctx["scores"][refine_by] = _refine_scores(profile, bundle, refine_by, seed, mem.scores)
-            scores = ctx["scores"][refine_by]
+                ctx["scores"][refine_by] = _refine_scores(profile, bundle, refine_by, seed, mem)
+            scores, refine_cost = ctx["scores"][refine_by]
         result = _rum.run_variant(variant, ctx["original"], bundle, ctx["forget"], scores, seed=seed,
                                   progress_bar=False)
         report = model_report(result.model, bundle, ctx["forget"], seed=seed)
         method = "rum" if variant.name == "rum" else variant.method
-        r = row(seed, label, variant.name, method, result, report, ctx)
+        r = row(seed, label, variant.name, method, result, report, ctx, refine_cost)
         return pd.DataFrame([{**r, "steps": "+".join(s.method for s in result.steps)}])
 
     frames = []
@@ -417,8 +436,9 @@ def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, S
 
     Each combination is applied to every non-identity step of a cell (:meth:`rum_core.rum.Variant.with_hparams`),
     so vanilla, shuffle, RUM^F and RUM all get exactly ``len(hparam_grid(grid))`` configurations. The best
-    mean ``metric`` over ``tune_seeds`` wins (ties: the earlier combination). Report tuned cells on seeds
-    disjoint from ``tune_seeds``.
+    mean ``metric`` over ``tune_seeds`` wins (ties: the earlier combination). The trials unlearn the tuning
+    forget set (:func:`rum_forget_groups` with ``which="tune"``), disjoint from the reported one; report the
+    tuned cells on seeds disjoint from ``tune_seeds`` too.
 
     Returns:
         ``(tuned_cells, trials)``: label → the chosen Variant, and one row per (cell, combination) with the
@@ -431,8 +451,8 @@ def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, S
         raise ValueError("grid is empty")
     trial_cells = {f"{label} #{i}": v.with_hparams(**combo)
                    for label, v in cells.items() for i, combo in enumerate(combos)}
-    runs = rum_runs(profile, trial_cells, seeds=tune_seeds, refine_by=refine_by, progress_bar=progress_bar,
-                    use_cache=use_cache)
+    runs = rum_runs(profile, trial_cells, seeds=tune_seeds, refine_by=refine_by, forget_set="tune",
+                    progress_bar=progress_bar, use_cache=use_cache)
     means = runs.groupby("label", sort=False)[metric].mean()
     rows, tuned = [], {}
     for label, v in cells.items():
@@ -450,7 +470,8 @@ def rum_table(runs: pd.DataFrame, metrics: Sequence[str] = ("tow", "mia_gap"), c
     t-interval half-width over seeds, ``n`` seeds, plus the mean relative cost."""
     from .stats import summarize
 
-    cols = list(metrics) + [c for c in ("rel_grad_evals", "rel_seconds") if c not in metrics]
+    costs = ("rel_grad_evals", "rel_refine_grad_evals", "rel_total_grad_evals", "rel_seconds")
+    cols = list(metrics) + [c for c in costs if c not in metrics and c in runs.columns]
     summary = summarize(runs, ["label", "variant", "method"], cols, confidence=confidence)
     return summary
 
@@ -463,8 +484,9 @@ def rum_selection(profile: Profile, candidates: Sequence[str] = ("identity", *RU
     Criteria (:func:`rum_core.rum.select_steps`): ``"oracle"`` = ToW on the subset against the retrained
     model (:func:`rum_core.rum.oracle_criterion`, needs retraining); ``"held_out"`` = the same ToW with
     retrain's accuracies predicted without retraining (:func:`rum_core.rum.held_out_criterion`: the subset's
-    mean held-out accuracy ``p_out`` of the memorization models, the original model's retain and test
-    accuracy). Candidates run with the profile's hyperparameters. Cached per (seed, criterion).
+    mean held-out accuracy ``p_out`` of the memorization models, the original model's retain and validation
+    accuracy). Both score candidates on the validation split (``profile.val_size``), never on the test set
+    the table reports. Candidates run with the profile's hyperparameters. Cached per (seed, criterion).
 
     Returns:
         One row per (seed, criterion): ``seed, label ("select <criterion>"), variant, method ("select"),
@@ -500,13 +522,15 @@ def rum_selection(profile: Profile, candidates: Sequence[str] = ("identity", *RU
         return pd.DataFrame([{"seed": seed, "label": f"select {criterion}", "variant": "select",
                               "method": "select", "criterion": criterion,
                               "steps": "+".join(s.method for s in sel.steps),
-                              **_scores_row(sel.result, report, ctx, bundle), "search_grad_evals": search,
+                              **_scores_row(sel.result, report, ctx, bundle, mem.grad_evals),
+                              "search_grad_evals": search,
                               "rel_search_grad_evals": search / ctx["reference"].grad_evals}])
 
     frames = []
     for seed, criterion in progress([(s, c) for s in seeds for c in criteria], desc="RUM selection",
                                     enabled=progress_bar):
-        config = {"profile": profile.as_dict(), "forget": "rum-mix", "memorization": mem.config, "seed": seed,
+        config = {"profile": profile.as_dict(), "forget": "rum-paper-levels-report", "memorization": mem.config,
+                  "seed": seed,
                   "criterion": criterion, "candidates": [s.as_dict() for s in steps]}
         compute = partial(cell, seed, criterion)
         frames.append(cached_frame("rum-selection", config, compute, depends=_RUM_DEPENDS) if use_cache

@@ -24,6 +24,7 @@ mem(i) = P[f(x_i) = y_i | f trained with i] − P[f(x_i) = y_i | f trained witho
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import time
 import warnings
@@ -332,6 +333,15 @@ def default_holdout_train(train: TrainConfig) -> TrainConfig:
 
 
 def _as_holdout_split(holdout, bundle: DataBundle) -> Split:
+    """Caller-provided held-out data (a :class:`Split` or an ``(x, y)`` pair) as a Split, checked.
+
+    Raises:
+        TypeError: for anything else.
+        ValueError: for data that is empty or not shaped like the training inputs, and for data that
+            overlaps the evaluation test set: any held-out input row equal to a test input row (compared by
+            a hash of each row's float32 values, so copies, subsets, permutations and mixtures are all
+            caught).
+    """
     if isinstance(holdout, Split):
         split = holdout
     elif isinstance(holdout, (tuple, list)) and len(holdout) == 2:
@@ -342,11 +352,26 @@ def _as_holdout_split(holdout, bundle: DataBundle) -> Split:
     if tuple(split.x.shape[1:]) != tuple(bundle.train.x.shape[1:]) or len(split.x) != len(split.y) or not len(split):
         raise ValueError(f"holdout data must be a non-empty set of inputs shaped like the training inputs "
                          f"{tuple(bundle.train.x.shape[1:])}, got {tuple(split.x.shape)} with {len(split.y)} labels")
-    test = bundle.test
-    if split is test or (split.x.shape == test.x.shape and torch.equal(split.x, test.x)):
-        raise ValueError("holdout must not be the test set: fine-tuning on the data used for evaluation leaks it "
-                         "(pass held-out data, or None to carve it from the training set)")
+    test_rows = set(_row_digests(bundle.test.x))
+    overlap = np.flatnonzero([d in test_rows for d in _row_digests(split.x)])
+    if overlap.size:
+        raise ValueError(f"holdout must not overlap the test set: {overlap.size} of its {len(split)} input "
+                         f"rows equal a test-set input (first at holdout row {int(overlap[0])}); fine-tuning "
+                         f"on the data used for evaluation leaks it (pass held-out data disjoint from the "
+                         f"test set, or None to carve it from the training set)")
     return split
+
+
+def _row_digests(x: torch.Tensor, block: int = 4096) -> list[bytes]:
+    """A 16-byte BLAKE2b digest of each row of ``x`` (the row's values as float32, the precision models are
+    trained in, with −0.0 read as 0.0), so that rows of equal values have equal digests whatever the dtype
+    or memory layout of ``x``."""
+    flat = x.detach().cpu().reshape(len(x), -1)
+    out: list[bytes] = []
+    for start in range(0, len(flat), block):
+        rows = np.asarray(flat[start:start + block].numpy(), dtype=np.float32) + np.float32(0.0)  # −0.0 → 0.0
+        out.extend(hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in rows)
+    return out
 
 
 def proxies(bundle: DataBundle, *, train: TrainConfig, model: str = "mlp", model_kwargs: dict | None = None,
@@ -376,7 +401,8 @@ def proxies(bundle: DataBundle, *, train: TrainConfig, model: str = "mlp", model
     Returns:
         One row per training example: ``index``, ``label`` and the :data:`PROXIES` columns. ``frame.attrs``
         holds ``high_means_low_memorization`` (sorted list), ``seconds`` (the training run with its
-        per-epoch evaluations) and ``holdout_seconds``, as measured when computed.
+        per-epoch evaluations) and ``holdout_seconds``, as measured when computed, and ``grad_evals``: the
+        per-example gradient evaluations of every training run the proxies took (holdout included).
     """
     if not isinstance(bundle, DataBundle):
         raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
@@ -393,27 +419,30 @@ def proxies(bundle: DataBundle, *, train: TrainConfig, model: str = "mlp", model
         recorder = _EpochRecorder(x, y, dev)
         net = _models.build(model, bundle, seed=seed, **kw)
         start = time.perf_counter()
-        fit(net, x, y, train, seed=seed, device=dev, progress_bar=progress_bar, desc="proxies", on_epoch=recorder)
+        grad_evals = fit(net, x, y, train, seed=seed, device=dev, progress_bar=progress_bar, desc="proxies",
+                         on_epoch=recorder).grad_evals
         seconds = time.perf_counter() - start
         arrays = recorder.result()
         start = time.perf_counter()
         kl = np.full(len(y), np.nan)
         if external is not None:
             tuned = copy.deepcopy(net)
-            fit(tuned, external.x, external.y, tune, seed=seed, device=dev, progress_bar=False)
+            grad_evals += fit(tuned, external.x, external.y, tune, seed=seed, device=dev, progress_bar=False).grad_evals
             kl = _symmetric_kl(predict_logits(net, x, device=dev), predict_logits(tuned, x, device=dev))
         elif holdout is None:
             perm = np.random.default_rng([seed, 0x40D]).permutation(len(y))
             halves = (np.sort(perm[:len(y) // 2]), np.sort(perm[len(y) // 2:]))
             for own, other in (halves, halves[::-1]):
                 base = _models.build(model, bundle, seed=seed, **kw)
-                fit(base, x[own], y[own], train, seed=seed, device=dev, progress_bar=False)
+                grad_evals += fit(base, x[own], y[own], train, seed=seed, device=dev, progress_bar=False).grad_evals
                 tuned = copy.deepcopy(base)
-                fit(tuned, x[other], y[other], tune, seed=seed, device=dev, progress_bar=False)
+                grad_evals += fit(tuned, x[other], y[other], tune, seed=seed, device=dev,
+                                  progress_bar=False).grad_evals
                 kl[own] = _symmetric_kl(predict_logits(base, x[own], device=dev),
                                         predict_logits(tuned, x[own], device=dev))
         arrays["holdout_kl"] = kl
         arrays["seconds"] = np.float64(seconds)
+        arrays["grad_evals"] = np.float64(grad_evals)
         arrays["holdout_seconds"] = np.float64(time.perf_counter() - start)
         return arrays
 
@@ -434,7 +463,8 @@ def proxies(bundle: DataBundle, *, train: TrainConfig, model: str = "mlp", model
     frame = pd.DataFrame({"index": np.arange(len(bundle.train)), "label": bundle.train.y.numpy(),
                           **{name: np.asarray(arrays[name], dtype=np.float64) for name in PROXIES}})
     frame.attrs.update({"high_means_low_memorization": sorted(HIGH_MEANS_LOW_MEMORIZATION),
-                        "seconds": float(arrays["seconds"]), "holdout_seconds": float(arrays["holdout_seconds"])})
+                        "seconds": float(arrays["seconds"]), "holdout_seconds": float(arrays["holdout_seconds"]),
+                        "grad_evals": float(arrays["grad_evals"])})
     return frame
 
 
@@ -474,6 +504,15 @@ class PublishedScores:
         out[self.index] = self.scores
         return out
 
+    def for_bundle(self, bundle: DataBundle) -> np.ndarray:
+        """The scores of ``bundle.train``'s rows, in its order (NaN where the file has none).
+
+        The file follows the dataset's own training order; a bundle with a validation split carved out keeps
+        a subset of those rows (:meth:`rum_core.data.DataBundle.source_positions`), so the scores are read at
+        those positions.
+        """
+        return self.dense(_source_size(bundle))[bundle.source_positions()]
+
 
 def _read_npz(path, required_any: tuple[tuple[str, ...], ...]) -> dict[str, np.ndarray]:
     path = Path(path)
@@ -494,12 +533,19 @@ def _labels_vector(name: str, labels) -> np.ndarray:
     return lab.astype(np.int64)
 
 
+def _source_size(bundle: DataBundle) -> int:
+    """Training examples of ``bundle``'s dataset before its validation carve (the length of published files)."""
+    return len(bundle.train) + (len(bundle.val) if bundle.val is not None else 0)
+
+
 def _check_labels(labels: np.ndarray, bundle: DataBundle | None, source: str) -> None:
+    """``labels`` (the dataset's own training order) must equal ``bundle``'s training labels in that order,
+    validation rows put back in place (:meth:`rum_core.data.DataBundle.source_labels`)."""
     if bundle is None:
         return
     if not isinstance(bundle, DataBundle):
         raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
-    ours = bundle.train.y.numpy()
+    ours = bundle.source_labels()
     if len(labels) != len(ours):
         raise ValueError(f"{source} has {len(labels)} labels but {bundle.name!r} has {len(ours)} training "
                          f"examples: these scores belong to another dataset")
@@ -588,9 +634,9 @@ def load_feldman_zhang(path: str | os.PathLike, bundle: DataBundle | None = None
             warnings.warn(f"{source} has no labels: cannot check that {bundle.name!r} is in the official "
                           f"training order (pass labels=, e.g. the dataset's C-score file)", RuntimeWarning,
                           stacklevel=2)
-        if index.size and index[-1] >= len(bundle.train):
+        if index.size and index[-1] >= _source_size(bundle):
             raise ValueError(f"{source}: training index {int(index[-1])} is out of range for {bundle.name!r} "
-                             f"({len(bundle.train)} training examples)")
+                             f"({_source_size(bundle)} training examples)")
     return PublishedScores(index=index, scores=scores, labels=lab, source=source)
 
 
@@ -632,11 +678,11 @@ def published_memorization(path: str | os.PathLike, bundle: DataBundle) -> Memor
     n = len(bundle.train)
     if "scores" in arrays:
         published = load_cscores(path, bundle)
-        cscore = published.dense(n)
+        cscore = published.for_bundle(bundle)
         scores, p_out, kind = 1.0 - cscore, cscore, "1 − C-score"
     else:
         published = load_feldman_zhang(path, bundle)
-        scores, p_out, kind = published.dense(n), np.full(n, np.nan), "Feldman & Zhang mem"
+        scores, p_out, kind = published.for_bundle(bundle), np.full(n, np.nan), "Feldman & Zhang mem"
     return MemorizationScores(scores=scores, p_out=p_out, source=f"{kind} from {published.source}",
                               config={"published": published.source, "scores": scores},
                               grad_evals=float("nan"))

@@ -17,6 +17,7 @@ Entanglement (ES, :func:`rum_core.metrics.entanglement_score`), from the origina
 
 Memorization (:mod:`rum_core.memorization` scores or a proxy)
     :func:`memorization_groups`  the paper's low / medium / high groups: bottom n, n nearest the centre, top n.
+    :func:`group_ranges`         each group's size and score range (what its label means).
     :func:`mix`                  a forget set drawing a given number of examples from each group.
     :func:`memorization_forget_sets`  one level of them as an ``f(bundle, seed)`` for
                                  :func:`rum_core.experiments.unlearning_grid` (same sets for every seed).
@@ -38,7 +39,7 @@ from .metrics.entanglement import _embeddings, entanglement_score
 
 __all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled", "es_forget_sets",
            "PAPER_ES_PICKS", "PAPER_ES_GROUPS", "PAPER_ES", "set_entanglement", "ES_LAYERS", "layer_embeddings", "scaled_es_picks",
-           "jaccard", "MEMORIZATION_LEVELS", "memorization_groups", "mix",
+           "jaccard", "MEMORIZATION_LEVELS", "memorization_groups", "group_ranges", "mix",
            "memorization_forget_sets"]
 
 #: The names of the memorization groups, from least to most memorized.
@@ -471,7 +472,7 @@ def _scores_vector(scores) -> np.ndarray:
 
 
 def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: bool = False,
-                        nan_policy: str = "raise") -> dict[str, np.ndarray]:
+                        nan_policy: str = "raise", exclude=None) -> dict[str, np.ndarray]:
     """The paper's low / medium / high memorization groups of ``n`` examples each (rank-based, not per class).
 
     Order the examples by (score, index) ascending. ``low`` = the first n, ``high`` = the last n,
@@ -485,6 +486,8 @@ def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: boo
             high memorization.
         nan_policy: ``"raise"`` (default) rejects NaN scores; ``"omit"`` leaves NaN examples out of every
             group.
+        exclude: indices left out of every group before ranking (e.g. a reported forget set, so that the
+            same construction on the rest gives disjoint tuning groups with the same score ranges).
 
     Returns:
         ``{"low": idx, "medium": idx, "high": idx}``, each a sorted int64 array of n indices.
@@ -503,13 +506,34 @@ def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: boo
     center = float(medium_center)
     if flip:
         s, center = -s, -center
-    valid = np.flatnonzero(~nan)
+    usable = ~nan
+    if exclude is not None:
+        from .data import _as_index_array
+
+        usable[_as_index_array("exclude", exclude, len(s))] = False
+    valid = np.flatnonzero(usable)
     if len(valid) < 3 * n:
         raise ValueError(f"three disjoint groups of {n} need {3 * n} scored examples, got {len(valid)}")
     ranked = valid[np.lexsort((valid, s[valid]))]  # by score, then index
     low, high, rest = ranked[:n], ranked[-n:], ranked[n:-n]
     medium = rest[np.lexsort((rest, s[rest], np.abs(s[rest] - center)))[:n]]
     return {"low": np.sort(low), "medium": np.sort(medium), "high": np.sort(high)}
+
+
+def group_ranges(scores, groups: Mapping[str, np.ndarray]):
+    """A DataFrame, one row per group: its size and the ``min``, ``mean`` and ``max`` of ``scores`` over it.
+
+    What a level label means is its score range: the chapters print it beside every memorization level.
+    """
+    import pandas as pd
+
+    s = _scores_vector(scores)
+    rows = []
+    for level, idx in groups.items():
+        v = s[np.asarray(idx, dtype=np.int64)]
+        rows.append({"level": str(level), "size": int(len(v)), "min": float(v.min()), "mean": float(v.mean()),
+                     "max": float(v.max())})
+    return pd.DataFrame(rows)
 
 
 def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:

@@ -16,7 +16,8 @@ The paper's table rows are named configurations (:class:`Variant`), built by :fu
 on a forget set. :func:`select_steps` picks each subset's method from candidates, either by ToW against a
 retrained model (:func:`oracle_criterion`, needs the retrain) or without one (:func:`held_out_criterion`:
 the target accuracy of a subset is its mean held-out accuracy ``p_out`` from the memorization models that
-RUM's refinement needs anyway; retain and test accuracy should stay at the original model's).
+RUM's refinement needs anyway; retain and validation accuracy should stay at the original model's). Both
+criteria read the validation split, never the test set the tables report.
 
 :data:`PAPER_TABLE` holds the paper's published CIFAR numbers for comparison.
 """
@@ -481,20 +482,24 @@ Criterion = Callable[[object, np.ndarray, np.ndarray], float]
 
 
 def _subset_tow_criterion(bundle: DataBundle, forget_idx, reference, subset_target) -> Criterion:
-    """ToW of a candidate on one subset: its accuracies on (subset, R, test) against targets.
+    """ToW of a candidate on one subset: its accuracies on (subset, R, validation) against targets.
 
-    R = D minus the whole forget set; the retain and test targets are ``reference``'s accuracies, the subset
-    target is ``subset_target(subset)``.
+    R = D minus the whole forget set; the retain and validation targets are ``reference``'s accuracies, the
+    subset target is ``subset_target(subset)``. The third factor is read on the bundle's VALIDATION split,
+    never on the test set: the test set is what the tables report, so choosing on it would leak.
+
+    Raises:
+        ValueError: the bundle has no validation split.
     """
     _, retain = check_split(len(bundle.train), forget_idx)
-    tr = bundle.train
+    tr, val = bundle.train, bundle.validation()
     targets = {"retain": accuracy(reference, tr.x[retain], tr.y[retain]),
-               "test": accuracy(reference, bundle.test.x, bundle.test.y)}
+               "test": accuracy(reference, val.x, val.y)}
 
     def score(model, subset, _retain) -> float:
         return tow({"forget": accuracy(model, tr.x[subset], tr.y[subset]),
                     "retain": accuracy(model, tr.x[retain], tr.y[retain]),
-                    "test": accuracy(model, bundle.test.x, bundle.test.y)},
+                    "test": accuracy(model, val.x, val.y)},
                    {**targets, "forget": subset_target(subset)})
 
     return score
@@ -504,7 +509,8 @@ def oracle_criterion(reference, bundle: DataBundle, forget_idx) -> Criterion:
     """ToW on one subset against the retrained model ``reference`` (needs retraining: an oracle).
 
     The score of a candidate model after unlearning subset S_i is
-    (1 − |a(S_i) − aʳ(S_i)|)(1 − |a(R) − aʳ(R)|)(1 − |a(test) − aʳ(test)|), R = D minus the whole forget set.
+    (1 − |a(S_i) − aʳ(S_i)|)(1 − |a(R) − aʳ(R)|)(1 − |a(val) − aʳ(val)|), R = D minus the whole forget set and
+    val the bundle's validation split (never the reported test set).
     """
     tr = bundle.train
     score = _subset_tow_criterion(bundle, forget_idx, reference,
@@ -519,8 +525,9 @@ def held_out_criterion(original, bundle: DataBundle, forget_idx, p_out) -> Crite
     A retrained model never saw S, so its expected accuracy on an example is the example's held-out accuracy
     ``p_out`` = the fraction of the memorization models that did NOT train on it and still classify it
     correctly (:attr:`rum_core.memorization.MemorizationEstimate.p_out`; RUM needs these models anyway to
-    refine). Retrain's retain and test accuracy are predicted by the original model's. The score is
-    (1 − |a(S_i) − mean p_out(S_i)|)(1 − |a(R) − aᵒ(R)|)(1 − |a(test) − aᵒ(test)|).
+    refine). Retrain's retain and validation accuracy are predicted by the original model's. The score is
+    (1 − |a(S_i) − mean p_out(S_i)|)(1 − |a(R) − aᵒ(R)|)(1 − |a(val) − aᵒ(val)|), val = the bundle's
+    validation split, disjoint from the test set the tables report.
     """
     p = np.asarray(p_out, dtype=np.float64)
     if p.ndim != 1 or len(p) != len(bundle.train):
@@ -593,13 +600,19 @@ def hparam_grid(grid: Mapping[str, Sequence]) -> list[dict]:
 def paper_layout(summary: pd.DataFrame, *, dataset: str | None = "cifar10", digits: int = 3,
                  cost: bool = True) -> pd.DataFrame:
     """A :func:`rum_core.experiments.rum_table` summary in the paper's layout: one row per label, columns
-    ``ToW`` and ``MIA gap`` as "mean ± half-width" (and ``cost / retrain``), plus the paper's published
-    numbers for ``dataset`` beside them (``None``: no paper columns; rows the paper lacks get "")."""
+    ``ToW`` and ``MIA gap`` as "mean ± half-width", plus the paper's published numbers for ``dataset`` beside
+    them (``None``: no paper columns; rows the paper lacks get "").
+
+    With ``cost``, the cost relative to retraining in gradient evaluations: the unlearning's own
+    (``unlearning cost / retrain``) and, where the summary has it, what the refinement scores cost
+    (``refinement cost / retrain``: the memorization estimate or proxy that RUM's refinement needs, 0 for
+    rows that refine nothing), so that RUM's unlearning cost is never read as its whole price."""
     from .stats import format_table
 
-    metrics = ["tow", "mia_gap"] + (["rel_grad_evals"] if cost else [])
-    table = format_table(summary, "label", metrics, digits=digits,
-                         names={"tow": "ToW", "mia_gap": "MIA gap", "rel_grad_evals": "cost / retrain"})
+    costs = [c for c in ("rel_grad_evals", "rel_refine_grad_evals") if cost and c in summary.columns]
+    table = format_table(summary, "label", ["tow", "mia_gap", *costs], digits=digits,
+                         names={"tow": "ToW", "mia_gap": "MIA gap", "rel_grad_evals": "unlearning cost / retrain",
+                                "rel_refine_grad_evals": "refinement cost / retrain"})
     if dataset is not None:
         paper = paper_table(dataset).set_index("label")
         name = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}[dataset]

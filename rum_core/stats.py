@@ -33,7 +33,9 @@ def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[st
               confidence: float = 0.95) -> pd.DataFrame:
     """One row per group of ``by``: ``<metric>`` (mean), ``<metric>_ci`` (half-width) and ``n``.
 
-    Groups keep the order in which they first appear in ``frame``.
+    Groups keep the order in which they first appear in ``frame``. A metric that is NaN for EVERY row of a
+    group is unknown there (e.g. the cost of published scores) and summarizes to NaN; one that is NaN for
+    only some rows raises, as :func:`mean_ci` does.
     """
     by = [by] if isinstance(by, str) else list(by)
     missing = [c for c in [*by, *metrics] if c not in frame.columns]
@@ -44,7 +46,9 @@ def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[st
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(by, key, strict=True))
         for m in metrics:
-            row[m], row[f"{m}_ci"] = mean_ci(group[m], confidence)
+            values = group[m].to_numpy(dtype=float)
+            unknown = np.isnan(values).all()
+            row[m], row[f"{m}_ci"] = (np.nan, np.nan) if unknown else mean_ci(values, confidence)
         row["n"] = len(group)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -54,12 +58,12 @@ def format_table(summary: pd.DataFrame, index: str, metrics: Sequence[str], *, d
                  names: dict[str, str] | None = None) -> pd.DataFrame:
     """``summary`` (from :func:`summarize`) as strings ``"mean ± half-width"``, one column per metric.
 
-    A NaN half-width (a single seed) is shown as the mean alone.
+    A NaN half-width (a single seed) is shown as the mean alone, a NaN mean (unknown) as "unknown".
     """
     names = names or {}
     out = pd.DataFrame(index=pd.Index(summary[index], name=index))
     for m in metrics:
         means, halves = summary[m].to_numpy(), summary[f"{m}_ci"].to_numpy()
-        out[names.get(m, m)] = [f"{mu:.{digits}f}" if not np.isfinite(h) else f"{mu:.{digits}f} ± {h:.{digits}f}"
-                                for mu, h in zip(means, halves, strict=True)]
+        out[names.get(m, m)] = ["unknown" if np.isnan(mu) else f"{mu:.{digits}f}" if not np.isfinite(h)
+                                else f"{mu:.{digits}f} ± {h:.{digits}f}" for mu, h in zip(means, halves, strict=True)]
     return out

@@ -82,7 +82,7 @@ def test_memorization_scores_option(tmp_path, monkeypatch, capsys):
     smoke = profiles.get_profile("smoke")
     monkeypatch.setitem(profiles.PROFILES, "published", dataclasses.replace(smoke, name="published",
                                                                             memorization_models=None))
-    labels = experiments.load_data(smoke).train.y.numpy()
+    labels = experiments.load_data(smoke).source_labels()  # a published file's order: before the carve
     path = tmp_path / "cs.npz"
     np.savez(path, labels=labels, scores=np.linspace(0, 1, len(labels)))
     with pytest.raises(ValueError, match="estimates memorization from 20 models"):

@@ -132,3 +132,40 @@ def test_check_split_rejects_masks_and_floats():
         data.check_split(3, np.array([True, False, True]))
     with pytest.raises(TypeError, match="integer"):
         data.check_split(3, np.array([0.0, 1.0]))
+
+
+def test_validation_split_is_stratified_seeded_and_carved_from_train():
+    """The paper's train / validation carve (45,000 / 5,000 on CIFAR-10): class-stratified, seeded, disjoint
+    from what remains for training, standardized with the remaining training statistics, and mapped back to
+    the dataset's own order. Catches: validation rows left in the training split, a carve that ignores the
+    classes, or standardization with statistics that include validation images."""
+    full = data.load("digits", seed=0)
+    b = data.load("digits", seed=0, val_size=144)
+    assert (len(b.train), len(b.val), len(b.test)) == (1437 - 144, 144, 360)
+    source = b.source_positions()
+    assert len(np.unique(source)) == len(source) == len(b.train) and (np.diff(source) > 0).all()
+    val_pos = np.setdiff1d(np.arange(len(full.train)), source)
+    # the same images as the un-carved load, in their original order (compare labels and raw pixels)
+    np.testing.assert_array_equal(b.train.y.numpy(), full.train.y.numpy()[source])
+    np.testing.assert_array_equal(b.val.y.numpy(), full.train.y.numpy()[val_pos])
+    raw = lambda bundle, x: torch.from_numpy(bundle.to_display(x))  # noqa: E731
+    torch.testing.assert_close(raw(b, b.train.x), raw(full, full.train.x[source]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(raw(b, b.val.x), raw(full, full.train.x[val_pos]), atol=1e-5, rtol=0)
+    assert b.train.x.mean().abs() < 1e-5  # standardized with the remaining training images only
+    counts = np.bincount(b.val.y.numpy(), minlength=10)
+    share = np.bincount(full.train.y.numpy(), minlength=10) / len(full.train)
+    assert np.all(np.abs(counts - 144 * share) <= 1)
+    again, other = data.load("digits", seed=0, val_size=144), data.load("digits", seed=1, val_size=144)
+    assert torch.equal(again.val.x, b.val.x) and again.fingerprint == b.fingerprint
+    assert b.fingerprint != full.fingerprint and other.fingerprint != b.fingerprint
+    with pytest.raises(ValueError, match="validation split"):
+        full.validation()
+    assert b.validation() is b.val
+    np.testing.assert_array_equal(b.source_labels(), full.train.y.numpy())  # the dataset's own order again
+
+
+@pytest.mark.parametrize("bad, err", [(-1, ValueError), (5, ValueError), (1437, ValueError), (2.5, TypeError),
+                                      (True, TypeError)])
+def test_validation_size_is_checked(bad, err):
+    with pytest.raises(err, match="val_size"):
+        data.load("digits", val_size=bad)

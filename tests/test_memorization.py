@@ -319,6 +319,41 @@ def test_proxies_refuse_the_test_set_as_holdout(synthetic):
                     use_cache=False)
 
 
+def _holdout_error(bundle, x, y):
+    with pytest.raises(ValueError, match="overlap the test set") as err:
+        mem.proxies(bundle, train=FAST, model_kwargs=SMALL, holdout=(x, y), use_cache=False)
+    return str(err.value)
+
+
+def test_holdout_guard_refuses_any_overlap_with_the_test_set(synthetic):
+    """Not only an exact copy of the test set: any held-out input equal to a test input is refused, and the
+    message says how many rows overlap. (Catches the old guard, which compared the whole tensor only.)"""
+    test, other = synthetic.test, data.load("synthetic", seed=5).test
+    n = len(test)
+    # Catches the mutation: the guard refuses only an exact copy of the test set (torch.equal on all of it).
+    # the test set minus one example
+    assert f"{n - 1} of its {n - 1} input rows" in _holdout_error(synthetic, test.x[1:], test.y[1:])
+    # a permuted test set
+    perm = torch.from_numpy(np.random.default_rng(0).permutation(n))
+    assert f"{n} of its {n} input rows" in _holdout_error(synthetic, test.x[perm], test.y[perm])
+    # a single test example mixed into other data (at row 7), with another label and as float64
+    x = torch.cat([other.x[:7], test.x[3:4], other.x[7:40]]).double()
+    y = torch.cat([other.y[:7], (test.y[3:4] + 1) % synthetic.num_classes, other.y[7:40]])
+    assert "1 of its 41 input rows" in _holdout_error(synthetic, x, y)
+    assert "first at holdout row 7" in _holdout_error(synthetic, x, y)
+    # a Split sharing rows is refused like an (x, y) pair; −0.0 and 0.0 are the same input
+    with pytest.raises(ValueError, match="2 of its 2 input rows"):
+        mem._as_holdout_split(test.subset([4, 0]), synthetic)
+    row = torch.tensor([[0.0, 1.5]])
+    assert mem._row_digests(row) == mem._row_digests(torch.tensor([[-0.0, 1.5]]).double())
+    assert mem._row_digests(row) != mem._row_digests(torch.tensor([[1.5, 0.0]]))
+    # disjoint data is accepted, even when it is a near copy of the test set (one value changed per row)
+    nudged = test.x.clone()
+    nudged.view(n, -1)[:, 0] += 1e-3
+    assert mem._as_holdout_split((nudged, test.y), synthetic).x.shape == test.x.shape
+    assert len(mem._as_holdout_split(other, synthetic)) == len(other)
+
+
 def test_proxies_with_external_holdout(synthetic):
     """With caller-provided held-out data the main model is fine-tuned on it and every example is scored."""
     other = data.load("synthetic", seed=5)
@@ -511,16 +546,25 @@ def test_published_cifar100_files_load_and_agree():
 def test_paper_profile_forget_sets_from_the_real_cifar10_cscores():
     """The paper profile's route on the real file: 1 − C-score gives complete scores from which the RUM
     forget set (1,000 per level at the paper's size) is drawn, with levels ordered by memorization."""
-    from rum_core import experiments, profiles
+    from rum_core import data, experiments, profiles
 
     path = _shared_data() / "cifar10-cscores-orig-order.npz"
-    labels = mem.load_cscores(path).labels
-    scores = mem.published_memorization(path, _labelled_bundle(labels))
-    assert len(scores.scores) == 50000 and np.isfinite(scores.scores).all()
+    published = mem.load_cscores(path)
     paper = profiles.get_profile("paper")
-    forget = experiments.rum_forget_set(paper, scores.scores, seed=0)
-    levels = experiments.rum_forget_levels(paper, scores.scores, forget)
-    assert len(forget) == 3000 and all(len(v) == 1000 for v in levels.values())
-    means = [scores.scores[levels[k]].mean() for k in ("low", "medium", "high")]
+    # the paper's split: 5,000 of the 50,000 official training images move to a stratified validation split
+    fake = np.zeros((50000, 1, 1, 1), dtype=np.float32)
+    bundle = data._bundle("cifar10-labels", fake, published.labels, fake[:10], published.labels[:10],
+                          [str(c) for c in range(10)], val_size=paper.val_size, seed=0)
+    assert (len(bundle.train), len(bundle.val)) == (45000, 5000)
+    scores = mem.published_memorization(path, bundle)
+    assert len(scores.scores) == 45000 and np.isfinite(scores.scores).all()
+    # every kept training row gets the score of its official position, not of its new row number
+    np.testing.assert_allclose(scores.scores, 1.0 - published.scores[bundle.source_positions()])
+    groups = experiments.rum_forget_groups(paper, scores.scores)
+    assert len(experiments.rum_forget_set(paper, scores.scores)) == 3000
+    assert all(len(v) == 1000 for v in groups.values())
+    means = [scores.scores[groups[k]].mean() for k in ("low", "medium", "high")]
     assert means[0] < means[1] < means[2] and means[2] > 0.5
+    medium = scores.scores[groups["medium"]]
+    assert np.abs(medium - 0.5).max() < 0.05  # 1,000 of 45,000 examples nearest 0.5: a narrow band
     np.testing.assert_allclose(scores.p_out + scores.scores, 1.0)

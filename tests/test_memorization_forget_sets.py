@@ -106,7 +106,7 @@ def test_validates_inputs(smoke, digits, scores):
         memorization_forget_sets(smoke, "high", scores=scores, n=600)(digits, 0)
 
 
-def test_default_uses_the_profiles_estimate(smoke, digits):
+def test_default_uses_the_profiles_estimate(smoke):
     """Without scores, the groups come from the profile's Feldman & Zhang estimate (memorization_models
     models), and the high group is more memorized than the medium one, which is more than the low one."""
     fns = _all_levels(smoke)
@@ -115,7 +115,7 @@ def test_default_uses_the_profiles_estimate(smoke, digits):
     expected = partition.memorization_groups(estimate, smoke.memorization_group_size)
     means = []
     for lv, fn in fns.items():
-        idx = fn(digits, 0)
+        idx = fn(experiments.load_data(smoke), 0)  # the profile's data: its training split after the carve
         np.testing.assert_array_equal(idx, expected[lv])
         means.append(estimate[idx].mean())
     assert means[0] < means[1] < means[2]

@@ -8,13 +8,20 @@ import pytest
 import torch
 from scipy import stats
 
-from rum_core import experiments, memorization, profiles, rum, unlearners
+from rum_core import data, experiments, memorization, models, partition, profiles, rum, unlearners
+from rum_core.metrics import accuracy
 from rum_core.stats import mean_ci
 
 
 @pytest.fixture(scope="module")
 def smoke():
     return profiles.get_profile("smoke")
+
+
+@pytest.fixture(scope="module")
+def synthetic_val():
+    """The synthetic task with a validation split (what the selection criteria score on)."""
+    return data.load("synthetic", seed=0, val_size=40)
 
 
 def _same_weights(a, b) -> bool:
@@ -180,7 +187,7 @@ def test_meta_unlearn_bad_inputs(synthetic, fitted_mlp):
         rum.run_variant(rum.rum_f("finetune"), fitted_mlp, synthetic, np.arange(6))
 
 
-def test_selection_oracle_and_held_out(synthetic, fitted_mlp):
+def test_selection_oracle_and_held_out(synthetic, synthetic_val, fitted_mlp):
     """Guards against the selector ignoring its criterion: with a criterion that rewards low forget-subset
     confidence, the forgetting method must win over doing nothing; ties go to the earlier candidate."""
     subsets = [np.arange(0, 6), np.arange(6, 12)]
@@ -203,12 +210,69 @@ def test_selection_oracle_and_held_out(synthetic, fitted_mlp):
     assert [s.method for s in sel.steps] == ["identity", "identity"]
     # the two library criteria run and return ToW-like values in [0, 1]
     forget = np.arange(12)
-    oracle = rum.oracle_criterion(fitted_mlp, synthetic, forget)
+    oracle = rum.oracle_criterion(fitted_mlp, synthetic_val, forget)
     assert oracle(fitted_mlp, subsets[0], None) == pytest.approx(1.0)  # a model vs itself
-    held = rum.held_out_criterion(fitted_mlp, synthetic, forget, np.full(len(tr), 0.5))
+    held = rum.held_out_criterion(fitted_mlp, synthetic_val, forget, np.full(len(synthetic_val.train), 0.5))
     assert 0.0 <= held(fitted_mlp, subsets[0], None) <= 1.0
     with pytest.raises(ValueError, match="p_out"):
-        rum.held_out_criterion(fitted_mlp, synthetic, forget, np.zeros(3))
+        rum.held_out_criterion(fitted_mlp, synthetic_val, forget, np.zeros(3))
+    with pytest.raises(ValueError, match="validation split"):  # never falls back to the reported test set
+        rum.oracle_criterion(fitted_mlp, synthetic, forget)
+
+
+def _weak_model(bundle, seed=3):
+    """An untrained MLP: accuracies differ from subset to subset and from split to split."""
+    return models.build("mlp", bundle, seed=seed, hidden=(8,))
+
+
+def test_held_out_criterion_is_hand_computable(synthetic_val):
+    """The held-out score of a candidate is (1 − |a(S_i) − mean p_out(S_i)|)(1 − |a(R) − aᵒ(R)|)(1 − |a(val) − aᵒ(val)|).
+    Catches: ignoring p_out (target 1.0 for every subset); scoring the whole forget set instead of the subset;
+    reading the test set instead of the validation split."""
+    b = synthetic_val
+    tr, val = b.train, b.val
+    original, candidate = _weak_model(b, 3), _weak_model(b, 4)
+    subsets = [np.arange(0, 20), np.arange(20, 40)]
+    forget = np.concatenate(subsets)
+    retain = np.setdiff1d(np.arange(len(tr)), forget)
+    p_out = np.full(len(tr), 0.9)
+    p_out[subsets[0]], p_out[subsets[1]] = 0.2, 0.7
+    crit = rum.held_out_criterion(original, b, forget, p_out)
+
+    def acc(model, x, y):
+        return accuracy(model, x, y)
+
+    for subset, target in zip(subsets, (0.2, 0.7), strict=True):
+        a_sub = acc(candidate, tr.x[subset], tr.y[subset])
+        expected = ((1 - abs(a_sub - target))
+                    * (1 - abs(acc(candidate, tr.x[retain], tr.y[retain]) - acc(original, tr.x[retain], tr.y[retain])))
+                    * (1 - abs(acc(candidate, val.x, val.y) - acc(original, val.x, val.y))))
+        assert crit(candidate, subset, None) == pytest.approx(expected, abs=1e-12)
+    # the subset's own accuracy matters, not the whole forget set's: the two differ here
+    assert acc(candidate, tr.x[subsets[0]], tr.y[subsets[0]]) != acc(candidate, tr.x[forget], tr.y[forget])
+    # the original model against itself: only the subset factor is left, and it is 1 − |a − p_out|
+    a0 = acc(original, tr.x[subsets[0]], tr.y[subsets[0]])
+    assert crit(original, subsets[0], None) == pytest.approx(1 - abs(a0 - 0.2))
+    # the validation split, not the test set: here the two would give different third factors
+    assert (abs(acc(candidate, b.test.x, b.test.y) - acc(original, b.test.x, b.test.y))
+            != abs(acc(candidate, val.x, val.y) - acc(original, val.x, val.y)))
+
+
+def test_oracle_criterion_targets_the_retrained_model_on_the_subset(synthetic_val):
+    """Catches: the oracle's targets taken from the wrong model, or from the whole forget set."""
+    b = synthetic_val
+    tr, val = b.train, b.val
+    reference, candidate = _weak_model(b, 5), _weak_model(b, 6)
+    subsets = [np.arange(0, 10), np.arange(10, 40)]
+    forget = np.concatenate(subsets)
+    retain = np.setdiff1d(np.arange(len(tr)), forget)
+    crit = rum.oracle_criterion(reference, b, forget)
+    for subset in subsets:
+        expected = 1.0
+        for x, y in ((tr.x[subset], tr.y[subset]), (tr.x[retain], tr.y[retain]), (val.x, val.y)):
+            expected *= 1 - abs(accuracy(candidate, x, y) - accuracy(reference, x, y))
+        assert crit(candidate, subset, None) == pytest.approx(expected, abs=1e-12)
+    assert crit(candidate, subsets[0], None) != pytest.approx(crit(candidate, subsets[1], None))
 
 
 def test_paper_table_is_the_published_one():
@@ -239,17 +303,22 @@ def test_rum_grid_rows_and_intervals(smoke):
         assert table.loc[label, "tow"] == pytest.approx(x.mean())
         assert table.loc[label, "tow_ci"] == pytest.approx(half, nan_ok=True)
         assert (table.loc[label, "tow"], table.loc[label, "tow_ci"]) == pytest.approx(mean_ci(x), nan_ok=True)
-    # forget sets mix the three memorization levels in equal parts
+    # the forget set is the paper's three memorization levels, n each, the same for every seed
     mem = experiments.memorization_scores(smoke)
-    forget = experiments.rum_forget_set(smoke, mem.scores, 0)
+    forget = experiments.rum_forget_set(smoke, mem.scores)
     n = smoke.memorization_group_size
     assert len(forget) == 3 * n
-    # the levels split the forget set into its three construction levels, in score order
-    levels = experiments.rum_forget_levels(smoke, mem.scores, forget)
+    levels = experiments.rum_forget_groups(smoke, mem.scores)
     assert list(levels) == ["low", "medium", "high"] and all(len(v) == n for v in levels.values())
     np.testing.assert_array_equal(np.sort(np.concatenate(list(levels.values()))), forget)
     s = mem.scores
     assert s[levels["low"]].max() <= s[levels["medium"]].min() and s[levels["medium"]].max() <= s[levels["high"]].min()
+    # cost: refining rows carry the memorization estimate's cost beside their own; the others carry none
+    refining = runs["variant"].isin(["rum_f", "rum"])
+    np.testing.assert_allclose(runs.loc[refining, "refine_grad_evals"], mem.grad_evals)
+    assert (runs.loc[~refining, "refine_grad_evals"] == 0).all()
+    np.testing.assert_allclose(runs["rel_total_grad_evals"], runs["rel_grad_evals"] + runs["rel_refine_grad_evals"])
+    assert (table.loc["rum", "rel_refine_grad_evals"] > 1).all()  # the estimate costs more than one retrain
     # equal-sized levels: forget accuracy is the mean of the three level accuracies, for every row
     by_level = runs[["forget_low", "forget_medium", "forget_high"]].mean(axis=1)
     np.testing.assert_allclose(by_level, runs["forget"], atol=1e-12)
@@ -347,14 +416,16 @@ def test_profile_without_memorization_models_uses_published_scores(smoke, tmp_pa
     ours = experiments.memorization_scores(smoke).scores
     cscores = np.nan_to_num(ours, nan=0.5)  # our estimate written as C-scores: the published levels swap
     path = tmp_path / "digits-cscores.npz"
-    np.savez(path, labels=experiments.load_data(smoke).train.y.numpy(), scores=cscores)
+    bundle = experiments.load_data(smoke)
+    source_scores = np.full(len(bundle.source_labels()), 0.5)
+    source_scores[bundle.source_positions()] = cscores
+    np.savez(path, labels=bundle.source_labels(), scores=source_scores)
     monkeypatch.setenv(experiments.MEMORIZATION_SCORES_ENV, str(path))
     got = experiments.memorization_scores(published)
     np.testing.assert_allclose(got.scores, 1 - cscores)
-    forget = experiments.rum_forget_set(published, got.scores, 0)
-    levels = experiments.rum_forget_levels(published, got.scores, forget)
+    levels = experiments.rum_forget_groups(published, got.scores)
     assert got.scores[levels["high"]].min() >= got.scores[levels["low"]].max()
-    ours_levels = experiments.rum_forget_levels(smoke, ours, experiments.rum_forget_set(smoke, ours, 0))
+    ours_levels = experiments.rum_forget_groups(smoke, ours)
     assert np.nanmean(ours[levels["high"]]) < np.nanmean(ours[ours_levels["high"]])
     cells = experiments.rum_cells(["finetune"], ["rum_f"], profile=published, include_rum=False)
     runs = experiments.rum_runs(published, cells, seeds=[0])
@@ -362,6 +433,97 @@ def test_profile_without_memorization_models_uses_published_scores(smoke, tmp_pa
     assert runs["forget"].notna().all()
     with pytest.raises(ValueError, match="p_out is unknown"):
         fz = tmp_path / "fz.npz"
-        np.savez(fz, tr_mem=1 - cscores, tr_labels=experiments.load_data(smoke).train.y.numpy())
+        np.savez(fz, tr_mem=1 - source_scores, tr_labels=bundle.source_labels())
         monkeypatch.setenv(experiments.MEMORIZATION_SCORES_ENV, str(fz))
         experiments.rum_selection(published, seeds=[0], criteria=["held_out"])
+
+
+def test_rum_forget_groups_are_the_papers_construction_and_tuning_is_disjoint(smoke):
+    """Hand-computed on 12 evenly spread scores with n = 2: low = the 2 lowest, high = the 2 highest, medium =
+    the 2 closest to 0.5; the tuning set is the same construction on the rest. Catches: levels drawn from
+    wider pools (a "medium" with scores far from 0.5), and tuning sets that overlap the reported one."""
+    p = dataclasses.replace(smoke, memorization_group_size=2)
+    scores = np.arange(12) / 11
+    report = experiments.rum_forget_groups(p, scores)
+    assert {k: v.tolist() for k, v in report.items()} == {"low": [0, 1], "medium": [5, 6], "high": [10, 11]}
+    tune = experiments.rum_forget_groups(p, scores, "tune")
+    assert {k: v.tolist() for k, v in tune.items()} == {"low": [2, 3], "medium": [4, 7], "high": [8, 9]}
+    np.testing.assert_array_equal(experiments.rum_forget_set(p, scores), [0, 1, 5, 6, 10, 11])
+    with pytest.raises(ValueError, match="which"):
+        experiments.rum_forget_groups(p, scores, "test")
+    # on the real estimate: medium is the n nearest 0.5 (every other non-extreme example is farther away)
+    s = experiments.memorization_scores(smoke).scores
+    groups = experiments.rum_forget_groups(smoke, s)
+    n = smoke.memorization_group_size
+    order = np.lexsort((np.arange(len(s)), s))
+    middle = np.setdiff1d(order[n:-n], groups["medium"])
+    assert np.abs(s[groups["medium"]] - 0.5).max() <= np.abs(s[middle] - 0.5).min()
+    tuned = experiments.rum_forget_set(smoke, s, "tune")
+    assert np.intersect1d(tuned, experiments.rum_forget_set(smoke, s)).size == 0
+    ranges = partition.group_ranges(s, groups).set_index("level")
+    assert ranges.loc["medium", "min"] < 0.5 < ranges.loc["medium", "max"] or ranges.loc["medium", "max"] < 0.5
+
+
+def test_rum_tune_unlearns_the_tuning_forget_set(smoke, monkeypatch):
+    """Catches: tuning trials that unlearn (some of) the reported forget set."""
+    seen = []
+    real = rum.run_variant
+
+    def spy(variant, model, bundle, forget_idx, *a, **k):
+        seen.append(np.asarray(forget_idx))
+        return real(variant, model, bundle, forget_idx, *a, **k)
+
+    monkeypatch.setattr(rum, "run_variant", spy)
+    cells = experiments.rum_cells(["finetune"], ["vanilla"], profile=smoke, include_rum=False)
+    experiments.rum_tune(smoke, cells, {"lr": [0.02]}, tune_seeds=[11], use_cache=False)
+    reported = experiments.rum_forget_set(smoke, experiments.memorization_scores(smoke).scores)
+    assert seen and all(np.intersect1d(f, reported).size == 0 for f in seen)
+
+
+def test_rum_selection_held_out_never_touches_the_retrained_model(smoke, monkeypatch):
+    """A spy on the retrained model: the held-out selector must be built from the ORIGINAL model and never run
+    the retrained one; the oracle must be built from the retrained one. Catches: held_out_criterion(reference)
+    and oracle_criterion(original) in experiments.rum_selection."""
+    seen, built = {}, {}
+    real_call = experiments._RumContexts.__call__
+
+    def call(self, seed):
+        ctx = real_call(self, seed)
+        if "reference_calls" not in ctx:  # hook after the reference's own report was computed
+            ctx["reference_calls"] = calls = []
+            ctx["reference"].model.register_forward_hook(lambda *a: calls.append(1))
+        seen["ctx"] = ctx
+        return ctx
+
+    monkeypatch.setattr(experiments._RumContexts, "__call__", call)
+    def spy_on(name):
+        real = getattr(rum, name)
+
+        def spy(model, *a, **k):
+            built[name] = model
+            return real(model, *a, **k)
+        monkeypatch.setattr(rum, name, spy)
+
+    spy_on("oracle_criterion")
+    spy_on("held_out_criterion")
+    experiments.rum_selection(smoke, ("identity", "finetune"), seeds=[3], criteria=["held_out"], use_cache=False)
+    ctx = seen["ctx"]
+    assert built["held_out_criterion"] is ctx["original"]
+    assert ctx["reference_calls"] == []
+    experiments.rum_selection(smoke, ("identity", "finetune"), seeds=[3], criteria=["oracle"], use_cache=False)
+    ctx = seen["ctx"]
+    assert built["oracle_criterion"] is ctx["reference"].model and ctx["reference_calls"]
+
+
+@pytest.mark.parametrize("proxy", ["confidence", "cumulative_loss"])
+def test_proxy_refinement_is_oriented(smoke, proxy):
+    """The proxy-refined "high" subset must hold the most memorized examples, whichever way the raw proxy
+    points (confidence is HIGH for low memorization, cumulative loss the other way round). Catches: refining
+    by the raw proxy columns without orient_proxies."""
+    mem = experiments.memorization_scores(smoke)
+    bundle = experiments.load_data(smoke)
+    forget = experiments.rum_forget_set(smoke, mem.scores)
+    scores, cost = experiments._refine_scores(smoke, bundle, proxy, 0, mem)
+    low, _, high = rum.refine(forget, scores, 3)
+    assert mem.scores[high].mean() > mem.scores[low].mean() + 0.2
+    assert cost == smoke.train.epochs * len(bundle.train)  # one training run, no holdout

@@ -45,3 +45,13 @@ def test_format_table_shows_mean_and_half_width():
     half = 12.706204736174698 * np.std([0.5, 0.7], ddof=1) / np.sqrt(2)
     assert t.loc["a", "value"] == f"0.60 ± {half:.2f}"
     assert t.loc["b", "value"] == "0.25"  # one seed: no interval
+
+
+def test_summarize_keeps_an_unknown_metric_unknown_and_refuses_a_partly_missing_one():
+    """Catches: unknown costs (published scores) summarized as numbers, or NaN silently dropped from a mean."""
+    frame = pd.DataFrame({"g": ["a", "a", "b", "b"], "x": [np.nan, np.nan, 1.0, 3.0]})
+    out = summarize(frame, "g", ["x"]).set_index("g")
+    assert np.isnan(out.loc["a", "x"]) and np.isnan(out.loc["a", "x_ci"]) and out.loc["b", "x"] == 2.0
+    assert format_table(out.reset_index(), "g", ["x"])["x"].tolist()[0] == "unknown"
+    with pytest.raises(ValueError, match="NaN"):
+        summarize(pd.DataFrame({"g": ["a", "a"], "x": [np.nan, 1.0]}), "g", ["x"])
