@@ -1,9 +1,11 @@
 """Seeded SGD training, batched prediction, and device choice.
 
-The recipe is the paper's: SGD with momentum and weight decay, a cosine learning-rate schedule, optional
-augmentation (random crop with padding, horizontal flip). All randomness (shuffling, augmentation) comes
-from one ``torch.Generator`` seeded by the caller, and initialization is seeded in
-:func:`rum_core.models.build`, so the same seed on a CPU gives bit-identical weights.
+The recipe is the paper's: SGD with momentum and weight decay, a learning-rate schedule (cosine for the
+original model, as the paper trains it; ``"constant"`` for the unlearners, whose shared recipe is
+:data:`rum_core.unlearners.TRAIN_DEFAULTS`), optional augmentation (random crop with padding, horizontal
+flip). All randomness (shuffling, augmentation) comes from one ``torch.Generator`` seeded by the caller, and
+initialization is seeded in :func:`rum_core.models.build`, so the same seed on a CPU gives bit-identical
+weights.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ SCHEDULES = ("cosine", "constant")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """A training recipe. Defaults are the paper's (SGD, momentum 0.9, weight decay 5e-4, batch 256, cosine)."""
+    """A training recipe. Defaults are the paper's original-model recipe (SGD, momentum 0.9, weight decay 5e-4,
+    batch 256, cosine schedule); the unlearners override the schedule with ``"constant"`` (see
+    :data:`rum_core.unlearners.TRAIN_DEFAULTS`)."""
 
     epochs: int
     lr: float
@@ -105,7 +109,11 @@ def augment(x: torch.Tensor, kind: str | None, generator: torch.Generator) -> to
 
 
 def make_optimizer(params, cfg: TrainConfig, total_steps: int):
-    """SGD with the recipe's momentum and weight decay, and its learning-rate schedule over ``total_steps``."""
+    """SGD with the recipe's momentum and weight decay, and its learning-rate schedule over ``total_steps``.
+
+    ``"cosine"``: step t uses lr · ½(1 + cos(π t / total_steps)), from lr down to 0. ``"constant"``: lr at
+    every step. The scheduler must be stepped once after every optimizer step.
+    """
     opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.schedule == "cosine":
         total = max(1, total_steps)

@@ -114,7 +114,9 @@ def test_train_model_caches_by_configuration(synthetic, monkeypatch):
 
 
 def test_default_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
-    """Catches a wrong preference order (or a device chosen regardless of what is available)."""
+    """With availability faked, default_device picks CUDA over MPS over the CPU, and the CPU also where torch
+    has no MPS backend at all. (Replaces a test that only checked the CPU answer of a CPU-only machine.)"""
+    # mutations caught: MPS checked before CUDA; always "cpu"; MPS chosen without asking is_available()
     class _MPS:
         available = False
 
@@ -123,18 +125,20 @@ def test_default_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
             return _MPS.available
 
     monkeypatch.setattr(torch.backends, "mps", _MPS, raising=False)
-    for cuda, mps, expected in [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]:
+    for cuda, mps, expected in [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"),
+                                (False, False, "cpu")]:
         monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
         _MPS.available = mps
-        assert training.default_device().type == expected
+        assert training.default_device().type == expected, (cuda, mps)
+    monkeypatch.delattr(torch.backends, "mps")
+    assert training.default_device().type == "cpu"
 
 
 def test_labels_for_epoch_replaces_the_labels_of_each_epoch(synthetic):
     """fit with labels_for_epoch trains each epoch on that epoch's labels, with the same batches: constant
     labels give bit-identical weights to fitting on them directly, and the hook is asked once per epoch in
     order. Catches: the hook ignored, called per batch, or shifting the shuffling stream."""
-    from rum_core import models
-
+    # mutations caught: epoch_y = y_dev whatever the hook; the hook asked for epoch 0 every epoch
     cfg = training.TrainConfig(epochs=3, lr=0.05, batch_size=32)
     x, y = synthetic.train.x, synthetic.train.y
     other = (y + 1) % synthetic.num_classes

@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rum_core import unlearners
+from rum_core import models, unlearners
 from rum_core.metrics.accuracy import accuracy
 from rum_core.training import TrainConfig, train_model
 from rum_core.unlearners import UnlearnContext
@@ -173,6 +173,34 @@ def test_grad_evals_are_counted_honestly(synthetic, fitted_mlp):
     assert unlearners.make("influence", n_samples=50)(fitted_mlp, synthetic, forget).grad_evals == nf + 50
 
 
+@pytest.mark.parametrize("method", [m for m in unlearners.available() if m not in ("identity", "influence")])
+def test_unlearning_learning_rate_is_constant_by_default(method, synthetic, fitted_mlp, monkeypatch):
+    """A spy on the optimizer records the learning rate of every step: each iterative method keeps its
+    nominal rate over the whole run (the authors' step decay never triggers within 5–10 epochs), while
+    retrain follows the original model's cosine recipe and schedule="cosine" stays available.
+    Catches: TRAIN_DEFAULTS["schedule"] back to "cosine", or a method building its optimizer without it."""
+    # mutations caught: TRAIN_DEFAULTS["schedule"] = "cosine"; SCRUB's optimizer made with schedule="cosine"
+    # whatever its hyperparameter (or with "constant" whatever it); Retrain's defaults without "cosine"
+    rates = []
+    real_step = torch.optim.SGD.step
+
+    def step(self, *a, **k):
+        rates.append(self.param_groups[0]["lr"])
+        return real_step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", step)
+    forget = forget_set(240, 12)
+    unlearners.make(method, epochs=3, lr=0.02)(fitted_mlp, synthetic, forget, seed=0)
+    assert rates, "the method took no SGD step"
+    if method == "retrain":
+        assert rates[0] == pytest.approx(0.02) and rates[-1] < 0.01  # cosine, as the original model
+        return
+    assert rates == pytest.approx([0.02] * len(rates))
+    rates.clear()
+    unlearners.make(method, epochs=3, lr=0.02, schedule="cosine")(fitted_mlp, synthetic, forget, seed=0)
+    assert rates[-1] < 0.01
+
+
 # ----------------------------------------------------------------------------------------------------------
 # NegGrad and NegGrad+
 
@@ -217,6 +245,37 @@ def test_cycled_batches_cover_every_example_each_pass():
         batches = [next(it) for _ in range(3)]
         assert [len(b) for b in batches] == [4, 4, 2]
         assert sorted(torch.cat(batches).tolist()) == list(range(10))
+
+
+def test_neggrad_plus_cycles_the_forget_set(synthetic, fitted_mlp):
+    """A spy on the model's inputs records which training rows every forward pass saw. With |S| larger than a
+    batch, each step sees one retain batch and then one forget batch, and the forget batches walk S in full
+    passes, one after the other, reshuffled: every consecutive ⌈|S| / batch⌉ of them cover every forget
+    example exactly once, on every pass."""
+    # mutations caught: always the first forget batch (fidx = arange(batch)); xf[:len(fidx)] instead of
+    # xf[fidx]; a single pass of cycled_batches (no `while True`); a pass that is not reshuffled
+    x = synthetic.train.x
+    row_of = {x[i].numpy().tobytes(): i for i in range(len(x))}
+    assert len(row_of) == len(x)  # rows are distinct, so an input identifies its example
+    seen: list[list[int]] = []
+    model = copy.deepcopy(fitted_mlp)
+    model.register_forward_pre_hook(lambda module, args: seen.append(
+        [row_of[r.detach().numpy().tobytes()] for r in args[0]]))  # the unlearner's private copy keeps it
+    forget, bs, epochs = np.arange(40), 16, 2
+    unlearners.make("neggrad_plus", epochs=epochs, lr=0.01, batch_size=bs, alpha=0.9)(model, synthetic, forget,
+                                                                                        seed=0)
+    steps = epochs * math.ceil((240 - len(forget)) / bs)
+    assert len(seen) == 2 * steps  # a retain and a forget forward pass per step
+    assert all(min(rows) >= len(forget) for rows in seen[0::2])  # retain batches first
+    drawn = seen[1::2]
+    assert all(max(rows) < len(forget) for rows in drawn)  # then a forget batch
+    per_pass = math.ceil(len(forget) / bs)
+    passes = [sum(drawn[p:p + per_pass], []) for p in range(0, len(drawn), per_pass)]
+    assert len(passes) == math.ceil(steps / per_pass) > 2
+    for rows in passes[:-1]:
+        assert sorted(rows) == forget.tolist()  # a full pass over S, each example once
+    assert len(set(passes[-1])) == len(passes[-1])  # the unfinished last pass repeats nothing either
+    assert len({tuple(rows) for rows in passes[:-1]}) > 1  # each pass in a fresh order
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -291,44 +350,100 @@ def test_random_label_training_set(synthetic, fitted_mlp):
     assert not bool((y[len(retain):] == synthetic.train.y[forget]).any())
 
 
+class _RecordingFunctional:
+    """``torch.nn.functional`` as :mod:`rum_core.training` sees it, recording every cross-entropy target."""
+
+    def __init__(self, targets: list):
+        self._targets = targets
+
+    def __getattr__(self, name):
+        return getattr(F, name)
+
+    def cross_entropy(self, logits, target, *args, **kwargs):
+        self._targets.append(target.detach().clone())
+        return F.cross_entropy(logits, target, *args, **kwargs)
+
+
+def trained_labels(monkeypatch, method, model, bundle, forget, retain, seed, **hparams):
+    """Run ``method`` and return the label fit's loss saw for every training row in every epoch, (E, N), and
+    the batches of every epoch. Rows are fit's: the retain set, then the forget set."""
+    from rum_core import training
+
+    targets, batches = [], []
+    real_minibatches = training.minibatches
+
+    def minibatches(n, batch_size, generator):
+        out = real_minibatches(n, batch_size, generator)
+        batches.append(out)
+        return out
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "F", _RecordingFunctional(targets))
+        patch.setattr(training, "minibatches", minibatches)
+        unlearners.make(method, **hparams)(model, bundle, forget, retain, seed=seed)
+    n = len(forget) + len(retain)
+    labels = torch.full((len(batches), n), -1, dtype=torch.long)
+    step = iter(targets)
+    for epoch, epoch_batches in enumerate(batches):
+        for idx in epoch_batches:
+            labels[epoch, idx] = next(step)
+    assert next(step, None) is None and bool((labels >= 0).all())  # one loss per batch, every row seen
+    return labels, batches
+
+
 @pytest.mark.parametrize("method", ["random_label", "salun"])
 def test_random_labels_are_redrawn_every_epoch(method, synthetic, fitted_mlp, monkeypatch):
-    """A spy on fit records the labels every epoch trained on. With relabel="epoch" (the default, as the
-    authors' loops) the forget examples get new wrong labels each epoch, never their own, over all other
-    classes, reproducibly; with "once" the same labels every epoch. Catches: labels drawn once by default,
-    a per-epoch draw that ignores the epoch, and retain labels touched."""
-    from rum_core.unlearners import random_label, salun
-
-    module = random_label if method == "random_label" else salun
-    seen = []
-    real_fit = module.fit
-
-    def spy(model, x, y, cfg, **kw):
-        seen.append(torch.stack([kw["labels_for_epoch"](e) for e in range(cfg.epochs)]))
-        return real_fit(model, x, y, cfg, **kw)
-
-    monkeypatch.setattr(module, "fit", spy)
+    """A spy on the loss inputs of fit records the label every row trained on in every epoch. With
+    relabel="epoch" (the default, as the authors' loops) each epoch gives the forget examples new wrong
+    labels, never their own, reproducibly for a seed and differently for another; the retain set keeps its
+    labels, and the batches are those of relabel="once" (the label draws leave fit's shuffling alone). With
+    "once" every epoch trains on the same wrong labels."""
+    # mutations caught: default relabel="once"; draw = 0 whatever the epoch; labels_for_epoch not passed to
+    # fit (epoch 0's labels every epoch); fit ignoring labels_for_epoch; the seed left out of the label stream
     forget = np.arange(40)
     retain = np.setdiff1d(np.arange(240), forget)
     true_f, true_r = synthetic.train.y[forget], synthetic.train.y[retain]
     assert unlearners.make(method).hparams["relabel"] == "epoch"
-    for _ in range(2):
-        unlearners.make(method, epochs=6, lr=0.01)(fitted_mlp, synthetic, forget, retain, seed=3)
-    per_epoch = seen[0]
-    torch.testing.assert_close(per_epoch, seen[1], rtol=0, atol=0)  # same seed, same labels
-    assert (per_epoch[:, :len(retain)] == true_r).all()  # the retain set keeps its labels
-    wrong = per_epoch[:, len(retain):]
+    hp = {"epochs": 6, "lr": 0.01, "batch_size": 64}
+    labels, batches = trained_labels(monkeypatch, method, fitted_mlp, synthetic, forget, retain, 3, **hp)
+    again, _ = trained_labels(monkeypatch, method, fitted_mlp, synthetic, forget, retain, 3, **hp)
+    other_seed, _ = trained_labels(monkeypatch, method, fitted_mlp, synthetic, forget, retain, 4, **hp)
+    assert labels.shape == (6, 240)
+    assert torch.equal(labels, again)  # same seed, same labels
+    assert (labels[:, :len(retain)] == true_r).all()  # the retain set keeps its labels
+    wrong = labels[:, len(retain):]
     assert not bool((wrong == true_f).any())  # never the true label
-    changed = [bool((wrong[e] != wrong[e + 1]).any()) for e in range(len(wrong) - 1)]
-    assert all(changed)  # new labels every epoch
-    for i in range(len(forget)):  # over the epochs, several other classes per example (4 classes here)
-        assert len(set(wrong[:, i].tolist())) >= 2
-    seen.clear()
-    unlearners.make(method, epochs=6, lr=0.01, relabel="once")(fitted_mlp, synthetic, forget, retain, seed=3)
-    once = seen[0][:, len(retain):]
-    assert (once == once[0]).all() and torch.equal(once[0], wrong[0])
+    assert all(bool((wrong[e] != wrong[e + 1]).any()) for e in range(len(wrong) - 1))  # new labels each epoch
+    assert not torch.equal(wrong, other_seed[:, len(retain):])  # the seed drives the labels
+    once, once_batches = trained_labels(monkeypatch, method, fitted_mlp, synthetic, forget, retain, 3,
+                                        relabel="once", **hp)
+    once_wrong = once[:, len(retain):]
+    assert (once_wrong == once_wrong[0]).all() and not bool((once_wrong[0] == true_f).any())
+    assert all(torch.equal(a, b) for ea, eb in zip(batches, once_batches, strict=True)
+               for a, b in zip(ea, eb, strict=True))
     with pytest.raises(ValueError, match="relabel"):
         unlearners.make(method, relabel="never")
+
+
+def test_epoch_labels_cover_every_other_class_of_the_dataset(synthetic, fitted_mlp):
+    """Over many epochs each forget example is given every class of the dataset but its own, even classes
+    absent from the forget set, about uniformly (the authors' copy relabels only on CIFAR-10)."""
+    # mutation caught: the class count taken from the forget set (int(forget.y.max()) + 1) instead of the bundle
+    y = synthetic.train.y
+    forget = np.flatnonzero(y.numpy() < 2)[:30]  # classes 0 and 1 only; the bundle has 4
+    retain = np.setdiff1d(np.arange(len(y)), forget)
+    ctx = UnlearnContext(model=fitted_mlp, bundle=synthetic, forget=forget, retain=retain, seed=0,
+                         device=torch.device("cpu"), progress_bar=None)
+    _, labels_for_epoch = relabelled_training_set(ctx, "epoch")
+    wrong = torch.stack([labels_for_epoch(e)[len(retain):] for e in range(300)])
+    classes = synthetic.num_classes
+    assert classes == 4
+    for i, true in enumerate(y[forget].tolist()):
+        counts = torch.bincount(wrong[:, i], minlength=classes)
+        assert counts[true] == 0
+        others = counts[torch.arange(classes) != true].double()
+        assert bool((others > 0.2 * 300 / (classes - 1)).all()), counts  # every other class, often
+    assert torch.equal(wrong, torch.stack([labels_for_epoch(e)[len(retain):] for e in range(300)]))
 
 
 def test_stream_generators_are_independent_and_stable():
@@ -392,7 +507,9 @@ def test_salun_tau_zero_changes_nothing(synthetic, fitted_mlp):
 
 def test_salun_masked_weights_stay_bit_identical(synthetic, fitted_mlp):
     """Guards against masking only the gradient: with momentum and weight decay the frozen weights would
-    still drift. Masked entries must equal the original bit for bit after many steps; the others move."""
+    still drift. Masked entries must equal the original bit for bit after many steps; the others move.
+    (The default relabel="epoch" runs here: fresh wrong labels every epoch keep the frozen weights frozen.)"""
+    assert unlearners.make("salun").hparams["relabel"] == "epoch"
     ctx = run_ctx("salun", fitted_mlp, synthetic, forget_set(240, 8), mask_ratio=0.3, epochs=20, lr=0.1,
                   momentum=0.9, weight_decay=0.05, batch_size=16)
     orig = dict(fitted_mlp.named_parameters())
@@ -498,55 +615,33 @@ def test_influence_raises_forget_loss(digits, fitted_digits, params):
     assert forget_loss(sign_flipped.model, f) < forget_loss(fitted_digits, f)
 
 
+def test_influence_head_step_is_the_newton_step_of_the_head(synthetic):
+    """With params="head" the features stay bit-identical and the head moves by exactly
+    α · (λI + GᵀG/m)⁻¹ · (1/n) Σ_{i∈S} ∇_head ℓ_i, where G holds the head gradients of the whole retain set
+    (n_samples ≥ |R| takes all of it, so the sample's order does not matter), computed here densely. The
+    model is untrained: its gradients are large enough for the Fisher term, not the damping, to dominate."""
+    # mutations caught: the 1/n of the risk dropped; _param_names ignoring params="head" (all parameters
+    # move); a Fisher of one sample (per_example_grads(...)[:1])
+    forget = forget_set(240, 8)
+    retain = np.setdiff1d(np.arange(240), forget)
+    alpha, lam = 0.5, 1e-2
+    model = models.build("mlp", synthetic, seed=0, hidden=(32,)).eval()
+    out = unlearners.make("influence", alpha=alpha, damping=lam, n_samples=1000, params="head")(
+        model, synthetic, forget).model
+    x, y = synthetic.train.x, synthetic.train.y
+    head = list(model.head.parameters())
 
-@pytest.mark.parametrize("method", [m for m in unlearners.available() if m not in ("identity", "influence")])
-def test_unlearning_learning_rate_is_constant_by_default(method, synthetic, fitted_mlp, monkeypatch):
-    """A spy on the optimizer records the learning rate of every step: each iterative method keeps its
-    nominal rate over the whole run (the authors' step decay never triggers within 5–10 epochs), while
-    retrain follows the original model's cosine recipe and schedule="cosine" stays available.
-    Catches: TRAIN_DEFAULTS["schedule"] back to "cosine", or a method building its optimizer without it."""
-    rates = []
-    real_step = torch.optim.SGD.step
+    def head_grad(i):
+        loss = F.cross_entropy(model(x[i:i + 1]), y[i:i + 1])
+        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, head)]).double()
 
-    def step(self, *a, **k):
-        rates.append(self.param_groups[0]["lr"])
-        return real_step(self, *a, **k)
-
-    monkeypatch.setattr(torch.optim.SGD, "step", step)
-    forget = forget_set(240, 12)
-    unlearners.make(method, epochs=3, lr=0.02)(fitted_mlp, synthetic, forget, seed=0)
-    assert rates, "the method took no SGD step"
-    if method == "retrain":
-        assert rates[0] == pytest.approx(0.02) and rates[-1] < 0.01  # cosine, as the original model
-        return
-    assert rates == pytest.approx([0.02] * len(rates))
-    rates.clear()
-    unlearners.make(method, epochs=3, lr=0.02, schedule="cosine")(fitted_mlp, synthetic, forget, seed=0)
-    assert rates[-1] < 0.01
-
-
-
-def test_neggrad_plus_cycles_the_forget_set(synthetic, fitted_mlp, monkeypatch):
-    """With |S| larger than a batch, NegGrad+ walks the forget set in full passes, one after the other: every
-    consecutive ⌈|S| / batch⌉ forget batches cover every forget example once. Catches: forget batches that
-    never cycle (one batch reused, or a single pass then nothing)."""
-    from rum_core.unlearners import neggrad_plus
-
-    drawn = []
-    real = neggrad_plus.cycled_batches
-
-    def spy(n, batch_size, generator):
-        for batch in real(n, batch_size, generator):
-            drawn.append(batch.clone())
-            yield batch
-
-    monkeypatch.setattr(neggrad_plus, "cycled_batches", spy)
-    forget = np.arange(40)
-    unlearners.make("neggrad_plus", epochs=2, lr=0.01, batch_size=16, alpha=0.9)(fitted_mlp, synthetic, forget,
-                                                                                   seed=0)
-    retain_batches = 2 * int(np.ceil((240 - 40) / 16))
-    assert len(drawn) == retain_batches  # one forget batch per retain step
-    per_pass = int(np.ceil(40 / 16))
-    for start in range(0, len(drawn) - per_pass + 1, per_pass):
-        seen = torch.cat(drawn[start:start + per_pass])
-        assert sorted(seen.tolist()) == list(range(40))  # a full pass over S, each example once
+    G = torch.stack([head_grad(i) for i in retain])
+    forget_grad = sum(head_grad(i) for i in forget)
+    fisher = lam * torch.eye(G.shape[1], dtype=torch.float64) + G.T @ G / len(retain)
+    expected = alpha * torch.linalg.solve(fisher, forget_grad / 240)
+    before = torch.cat([p.detach().reshape(-1) for p in head]).double()
+    step = torch.cat([p.detach().reshape(-1) for p in out.head.parameters()]).double() - before
+    assert float(expected.abs().max()) > 1e-2  # a step worth comparing
+    torch.testing.assert_close(step, expected, rtol=1e-4, atol=1e-6)  # float32 weights: compare the steps
+    assert all(torch.equal(a, b) for a, b in zip(model.features.state_dict().values(),
+                                                 out.features.state_dict().values(), strict=True))

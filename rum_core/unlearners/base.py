@@ -30,7 +30,8 @@ __all__ = ["Unlearner", "Unlearned", "UnlearnContext", "register", "make", "avai
 #: Shared optimizer settings of the paper's unlearners: SGD, momentum 0.9, weight decay 5e-4, batch 256, and a
 #: CONSTANT learning rate. The authors' scripts wrap SGD in MultiStepLR with milestones 91 and 136, far beyond
 #: the 5-10 unlearning epochs, so their rate never changes; a cosine decay over the run would halve the mean
-#: rate (and moved the default profile's ToW by up to 0.1). ``schedule="cosine"`` stays available. The
+#: rate (measured at the default profile, seeds 0-2, cosine vs constant: SalUn ToW 0.967 vs 0.887, NegGrad+
+#: 0.640 vs 0.544). ``schedule="cosine"`` stays available. The
 #: original model and its ``retrain`` reference follow the paper's training recipe, which is cosine.
 TRAIN_DEFAULTS: dict[str, Any] = {"batch_size": 256, "momentum": 0.9, "weight_decay": 5e-4,
                                   "schedule": "constant", "augment": None}

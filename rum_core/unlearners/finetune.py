@@ -2,7 +2,8 @@
 
 Forgetting comes only from catastrophic forgetting of the examples no longer seen. Defaults from the
 authors' README (Zhao et al. 2024; Warnecke et al. 2023 "Machine unlearning of features and labels"):
-10 epochs, lr 0.01, SGD momentum 0.9, weight decay 5e-4, batch 256.
+10 epochs, lr 0.01, and the shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256, constant
+learning rate).
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ over a batch (the RepDistiller ``DistillKL`` the SCRUB code uses), each epoch e 
 
 Max steps come before min steps within an epoch (as in the SCRUB code), so in epoch 1 they start from
 student = teacher, where the KL and its gradient are zero: they bite from epoch 2 on, once min steps have
-moved the student. Every batch is its own optimizer step (max and min steps are never summed into one loss). One SGD
-optimizer (momentum and weight decay of the shared recipe) runs through both kinds of steps, as in the
-SCRUB code, with the recipe's schedule over all steps of the run. Batches and augmentation come from one
-generator seeded by the run's seed. The 1-based epochs that ran max steps are recorded in
+moved the student. Every batch is its own optimizer step (max and min steps are never summed into one
+loss). One SGD optimizer (momentum and weight decay of the shared recipe) runs through both kinds of steps,
+as in the SCRUB code, with the recipe's schedule over all steps of the run: a constant learning rate by
+default, as the authors' (see :data:`~rum_core.unlearners.TRAIN_DEFAULTS`). Batches and augmentation come
+from one generator seeded by the run's seed. The 1-based epochs that ran max steps are recorded in
 ``ctx.extras["max_epochs"]``.
 
 Cost: gradient evaluations count the student's forward + backward passes; the teacher's forward passes
