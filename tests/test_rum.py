@@ -458,6 +458,12 @@ def test_rum_forget_groups_are_the_papers_construction_and_tuning_is_disjoint(sm
     order = np.lexsort((np.arange(len(s)), s))
     middle = np.setdiff1d(order[n:-n], groups["medium"])
     assert np.abs(s[groups["medium"]] - 0.5).max() <= np.abs(s[middle] - 0.5).min()
+    # the choice of tuning set: disjoint where its levels are like the reported ones, else the reported one
+    assert experiments.rum_tuning_forget_set(dataclasses.replace(smoke, memorization_group_size=2),
+                                             np.linspace(0, 1, 400)) == "tune"
+    assert experiments.rum_tuning_forget_set(p, scores) == "tune"  # evenly spread: the next ones are alike
+    few_memorized = np.r_[np.zeros(20), [0.3, 0.4, 0.6, 0.9, 0.95, 1.0]]  # digits-like: the tuning "high" is
+    assert experiments.rum_tuning_forget_set(p, few_memorized) == "report"  # {0.3, 0.9}, nearest "medium"
     tuned = experiments.rum_forget_set(smoke, s, "tune")
     assert np.intersect1d(tuned, experiments.rum_forget_set(smoke, s)).size == 0
     ranges = partition.group_ranges(s, groups).set_index("level")
