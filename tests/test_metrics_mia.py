@@ -422,6 +422,25 @@ def test_evaluate_same_model_is_perfect_and_matches_the_parts(overfit):
     assert set(row) >= {"tow", "tow_mia", "mia_gap", "unlearned_mia", "retrained_mia", "unlearned_loss_auc"}
 
 
+def test_evaluate_forwards_its_seed_to_both_attacks(overfit):
+    """The attacks' member draws follow evaluate()'s seed, for both models alike: evaluate(seed=s) equals the
+    reports computed with seed s, and the seed changes the member draw. Catches a seed dropped on the way
+    (a mutant that survived `make mutation`: evaluate silently attacking with seed 0)."""
+    from rum_core import models
+    from rum_core.metrics import compare_reports, model_report
+
+    bundle, model, train_idx, _ = overfit
+    fresh = models.build("mlp", bundle, seed=1)
+    forget, retain = train_idx[90:], train_idx[:90]
+    for seed in (0, 5):
+        ev = evaluate(model, fresh, bundle, forget, retain, seed=seed)
+        parts = compare_reports(model_report(model, bundle, forget, retain, seed=seed),
+                                model_report(fresh, bundle, forget, retain, seed=seed))
+        assert ev == parts
+    draws = {evaluate(model, fresh, bundle, forget, retain, seed=s).unlearned_loss_auc for s in range(4)}
+    assert len(draws) > 1  # the seed matters, so forwarding it is observable
+
+
 def test_evaluate_different_models(overfit):
     """Guards against evaluate() ignoring its second model: a fresh (untrained) model must score lower."""
     bundle, model, train_idx, _ = overfit

@@ -645,3 +645,21 @@ def test_influence_head_step_is_the_newton_step_of_the_head(synthetic):
     torch.testing.assert_close(step, expected, rtol=1e-4, atol=1e-6)  # float32 weights: compare the steps
     assert all(torch.equal(a, b) for a, b in zip(model.features.state_dict().values(),
                                                  out.features.state_dict().values(), strict=True))
+
+
+@pytest.mark.parametrize("method", [m for m in unlearners.available() if "augment" in unlearners.make(m).hparams])
+def test_augmentation_is_applied_and_seeded(method, synthetic, fitted_mlp):
+    """The paper unlearns with crop + flip augmentation: with augment set the run must differ from one
+    without, and still be a function of the seed alone (the global torch RNG must not matter). Catches:
+    a method ignoring its augment hyperparameter, or augmenting from the global RNG instead of the run's
+    generator (mutants that survived `make mutation`)."""
+    forget = forget_set(240, 12)
+
+    def run(augment, global_seed):
+        torch.manual_seed(global_seed)
+        hp = {"epochs": 2, "lr": 0.05, "augment": augment}
+        return unlearners.make(method, **hp)(fitted_mlp, synthetic, forget, seed=0).model.state_dict()
+
+    a, b, plain = run("crop_flip", 1), run("crop_flip", 2), run(None, 1)
+    assert all(torch.equal(a[k], b[k]) for k in a), "augmentation depends on the global RNG"
+    assert any(not torch.equal(a[k], plain[k]) for k in a), "augment has no effect"
