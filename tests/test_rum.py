@@ -220,9 +220,12 @@ def test_selection_oracle_and_held_out(synthetic, synthetic_val, fitted_mlp):
         rum.oracle_criterion(fitted_mlp, synthetic, forget)
 
 
-def _weak_model(bundle, seed=3):
-    """An untrained MLP: accuracies differ from subset to subset and from split to split."""
-    return models.build("mlp", bundle, seed=seed, hidden=(8,))
+def _criterion_case(bundle, model_seeds, subsets):
+    """Two untrained MLPs (accuracies differ from subset to subset and from split to split), the forget set
+    made of ``subsets`` and the retain set of the rest."""
+    first, second = (models.build("mlp", bundle, seed=s, hidden=(8,)) for s in model_seeds)
+    forget = np.concatenate(subsets)
+    return first, second, forget, np.setdiff1d(np.arange(len(bundle.train)), forget)
 
 
 def test_held_out_criterion_is_hand_computable(synthetic_val):
@@ -231,17 +234,12 @@ def test_held_out_criterion_is_hand_computable(synthetic_val):
     reading the test set instead of the validation split."""
     b = synthetic_val
     tr, val = b.train, b.val
-    original, candidate = _weak_model(b, 3), _weak_model(b, 4)
     subsets = [np.arange(0, 20), np.arange(20, 40)]
-    forget = np.concatenate(subsets)
-    retain = np.setdiff1d(np.arange(len(tr)), forget)
+    original, candidate, forget, retain = _criterion_case(b, (3, 4), subsets)
+    acc = accuracy
     p_out = np.full(len(tr), 0.9)
     p_out[subsets[0]], p_out[subsets[1]] = 0.2, 0.7
     crit = rum.held_out_criterion(original, b, forget, p_out)
-
-    def acc(model, x, y):
-        return accuracy(model, x, y)
-
     for subset, target in zip(subsets, (0.2, 0.7), strict=True):
         a_sub = acc(candidate, tr.x[subset], tr.y[subset])
         expected = ((1 - abs(a_sub - target))
@@ -262,10 +260,8 @@ def test_oracle_criterion_targets_the_retrained_model_on_the_subset(synthetic_va
     """Catches: the oracle's targets taken from the wrong model, or from the whole forget set."""
     b = synthetic_val
     tr, val = b.train, b.val
-    reference, candidate = _weak_model(b, 5), _weak_model(b, 6)
     subsets = [np.arange(0, 10), np.arange(10, 40)]
-    forget = np.concatenate(subsets)
-    retain = np.setdiff1d(np.arange(len(tr)), forget)
+    reference, candidate, forget, retain = _criterion_case(b, (5, 6), subsets)
     crit = rum.oracle_criterion(reference, b, forget)
     for subset in subsets:
         expected = 1.0
