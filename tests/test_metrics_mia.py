@@ -309,6 +309,10 @@ def test_leave_one_out_lira_matches_the_loop_by_hand():
     np.testing.assert_allclose(offline, lira_scores(stats[5], None, out_s))
     everyone, labels = leave_one_out_lira(stats, in_mask, global_variance=True)
     assert everyone.shape == (800,) and labels.sum() == in_mask.sum()
+    # global_variance reaches every target's attack (fails if leave_one_out_lira drops it)
+    in_s, out_s = membership_split(stats[np.arange(16) != 7], in_mask[np.arange(16) != 7])
+    np.testing.assert_allclose(everyone[350:400], lira_scores(stats[7], in_s, out_s, global_variance=True))
+    assert not np.allclose(everyone[350:400], lira_scores(stats[7], in_s, out_s))
 
 
 def test_leave_one_out_lira_separates_members_near_the_theoretical_auc():
@@ -336,6 +340,21 @@ def test_leave_one_out_ulira_matches_the_loop_by_hand_and_labels_populations():
     assert scores.shape == (270,) and unlearned[:120].all() and not unlearned[120:].any()
     np.testing.assert_allclose(scores[30:60], ulira_scores(unl[1], unl[[0, 2, 3]], ret))
     np.testing.assert_allclose(scores[120 + 60:120 + 90], ulira_scores(ret[2], unl, ret[[0, 1, 3, 4]]))
+    # global_variance reaches both populations' attacks (fails if leave_one_out_ulira drops it)
+    pooled, _ = leave_one_out_ulira(unl, ret, global_variance=True)
+    for sl, args in [(slice(30, 60), (unl[1], unl[[0, 2, 3]], ret)),
+                     (slice(180, 210), (ret[2], unl, ret[[0, 1, 3, 4]]))]:
+        np.testing.assert_allclose(pooled[sl], ulira_scores(*args, global_variance=True))
+        assert not np.allclose(pooled[sl], ulira_scores(*args))
+
+
+def test_ulira_passes_min_std_to_lira():
+    """Fails if ulira_scores drops min_std: a floor far above the spread must change the scores."""
+    rng = np.random.default_rng(8)
+    unl, ret, target = rng.normal(1, 0.1, (6, 20)), rng.normal(0, 0.1, (6, 20)), rng.normal(0.5, 0.1, 20)
+    floored = ulira_scores(target, unl, ret, min_std=5.0)
+    np.testing.assert_allclose(floored, lira_scores(target, unl, ret, min_std=5.0))
+    assert not np.allclose(floored, ulira_scores(target, unl, ret))
 
 
 def test_leave_one_out_ulira_auc_tracks_how_different_the_populations_are():

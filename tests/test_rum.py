@@ -157,7 +157,12 @@ def test_authors_rum_and_variants():
     assert rum.vanilla("salun").split == "none" and rum.shuffle("salun").split == "shuffle"
     assert rum.rum_f("salun", lr=0.2).steps[0].hparams == {"lr": 0.2}
     ho = rum.high_only("salun")
-    assert [s.method for s in ho.steps] == ["identity", "identity", "salun"]
+    assert [s.method for s in ho.steps] == ["identity", "identity", "salun"] and ho.name == "high_only"
+    # the ablation keeps its method's hyperparameters and the chosen retain policy (fails if either is dropped)
+    ho = rum.high_only("salun", retain_policy="forget", lr=0.2)
+    assert ho.steps[2].hparams == {"lr": 0.2} and ho.retain_policy == "forget"
+    assert rum.shuffle("salun", retain_policy="forget").retain_policy == "forget"
+    assert rum.rum_f("salun", retain_policy="forget").retain_policy == "forget"
     tuned = r.with_hparams(lr=0.3)
     assert tuned.steps[0].hparams == {} and all(s.hparams["lr"] == 0.3 for s in tuned.steps[1:])
 
