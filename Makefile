@@ -8,7 +8,7 @@ PKG_HASH = $(shell find rum_core -name '*.py' -print0 | sort -z | xargs -0 cat |
 JB_CACHE := _build/.jupyter_cache
 BOOK_ENV := RUM_PROGRESS=0 OMP_NUM_THREADS=1
 
-.PHONY: book test lint venv clean book-clean
+.PHONY: book test lint venv clean book-clean sync dist
 
 venv: $(STAMP)
 
@@ -18,13 +18,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e '.[book,dev]'
 	@touch $(STAMP)
 
+# ruff over the code and the chapters; the GitHub workflows against GitHub's workflow schema (offline,
+# vendored by check-jsonschema: actionlint's PyPI wrapper downloads its binary from GitHub when installed,
+# which CI cannot reach, so actionlint itself runs in the workflow, see .github/workflows/book.yml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-# Lint, unit tests, and every chapter executed at the `smoke` profile (nbmake), in a throwaway cache.
+# Lint, unit tests, and every chapter executed as a plain notebook at the `smoke` profile
+# (tests/test_chapters.py), in a throwaway cache.
 test: lint
 	@cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && \
-	RUM_CACHE="$$cache" RUM_PROFILE=smoke $(BOOK_ENV) $(BIN)/pytest tests --nbmake book $(PYTEST_ARGS)
+	RUM_CACHE="$$cache" RUM_PROFILE=smoke $(BOOK_ENV) $(BIN)/pytest tests $(PYTEST_ARGS)
+
+# Write the version and the public home of pyproject.toml into _config.yml and every chapter's Colab cell.
+sync:
+	$(PYTHON) tools/book_meta.py
+
+# dist/: the wheel and a notebooks bundle (chapters + wheel) to upload to Colab or a course site.
+dist:
+	$(PYTHON) tools/dist.py
 
 # Execute every chapter (reusing the execution cache unless rum_core changed) and render _build/html.
 # FORCE=1 executes every chapter from scratch (what CI does).
