@@ -18,7 +18,7 @@ def test_the_committed_book_is_in_step_with_pyproject():
 
 @pytest.fixture
 def copy(tmp_path):
-    for name in ("pyproject.toml", "_config.yml"):
+    for name in ("pyproject.toml", "_config.yml", "CITATION.cff"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "book", tmp_path / "book")
     return tmp_path
@@ -35,10 +35,12 @@ def test_a_new_home_and_version_reach_the_config_and_every_install_cell(copy):
     text = text.replace('Repository = "https://github.com/rum-core/rum_core"', 'Repository = "https://example.org/me/rum"')
     pyproject.write_text(text)
     chapters = sorted(p.relative_to(copy).as_posix() for p in (copy / "book").glob("*.ipynb"))
-    assert book_meta.out_of_step(copy) == ["_config.yml", *chapters]
+    assert book_meta.out_of_step(copy) == ["_config.yml", "CITATION.cff", *chapters]
     book_meta.out_of_step(copy, write=True)
     assert book_meta.out_of_step(copy) == []
     assert "repository:\n  url: https://example.org/me/rum\n" in (copy / "_config.yml").read_text()
+    citation = (copy / "CITATION.cff").read_text()
+    assert "\nversion: 9.8.7\n" in citation and '\nrepository-code: "https://example.org/me/rum"\n' in citation
     for chapter in chapters:
         cell = _first_code_cell(copy / chapter)
         assert 'glob("rum_core-9.8.7-*.whl")' in cell
@@ -61,3 +63,16 @@ def test_the_config_reads_the_home_from_pyproject_too():
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["repository"]["url"] == book_meta.metadata()["repository"]
+
+
+def test_citation_cff_names_the_package_version_home_and_the_paper():
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    meta = book_meta.metadata()
+    assert cff["cff-version"] == "1.2.0" and cff["version"] == meta["version"]
+    assert cff["repository-code"] == meta["repository"] and cff["license"] == "MIT"
+    paper = cff["preferred-citation"]
+    assert paper["title"] == "What makes unlearning hard and what to do about it" and paper["year"] == 2024
+    assert [a["family-names"] for a in paper["authors"]] == ["Zhao", "Kurmanji", "Bărbulescu", "Triantafillou",
+                                                             "Triantafillou"]

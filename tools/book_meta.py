@@ -4,6 +4,7 @@
 repository, documentation and version are set. Two kinds of files need them and cannot read TOML:
 
 * ``_config.yml`` (Jupyter Book 1): the repository URL behind the repository, issues and launch buttons;
+* ``CITATION.cff``: the package's version and repository;
 * every chapter's first cell, which installs ``rum_core[book]`` on Colab before anything else has run —
   at the version of the book it belongs to: a wheel uploaded next to the notebook (``make dist``) when
   there is one, else that version's wheel from the project's GitHub release.
@@ -62,6 +63,15 @@ def _synced_config(text: str, meta: dict[str, str]) -> str:
     return pattern.sub(lambda m: m.group(1) + meta["repository"], text)
 
 
+def _synced_citation(text: str, meta: dict[str, str]) -> str:
+    for key, value in (("version", meta["version"]), ("repository-code", f'"{meta["repository"]}"')):
+        pattern = re.compile(rf"^({re.escape(key)}: ).*$", re.M)
+        if not pattern.search(text):
+            raise ValueError(f"CITATION.cff has no top-level {key!r} to keep in step")
+        text = pattern.sub(lambda m, v=value: m.group(1) + v, text)
+    return text
+
+
 def _synced_notebook(text: str, meta: dict[str, str], name: str) -> str:
     nb = json.loads(text)
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -77,7 +87,7 @@ def out_of_step(root: Path = ROOT, write: bool = False) -> list[str]:
     With ``write=True`` they are rewritten first (and the list says which were).
     """
     meta = metadata(root / "pyproject.toml")
-    targets = [(root / "_config.yml", _synced_config)]
+    targets = [(root / "_config.yml", _synced_config), (root / "CITATION.cff", _synced_citation)]
     targets += [(p, lambda t, m, p=p: _synced_notebook(t, m, p.name)) for p in sorted((root / "book").glob("*.ipynb"))]
     stale = []
     for path, sync in targets:
