@@ -4,4 +4,10 @@ A tested reproduction and extension of Zhao, Kurmanji, Barbulescu, E. Triantafil
 "What makes unlearning hard and what to do about it" (NeurIPS 2024).
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # pyproject.toml's version is the one source; a source tree that was never installed has none
+    __version__ = version("rum_core")
+except PackageNotFoundError:  # pragma: no cover - only outside an installation
+    __version__ = "0+unknown"
+del PackageNotFoundError, version

@@ -3,11 +3,18 @@
 ::
 
     rum reproduce [--profile small] [--seeds N] [--out DIR]   # run, print the table, write CSV + PNG
+    rum reproduce --profile paper --data-root DIR ...          # CIFAR-10 from a local copy (or $RUM_DATA)
     rum paper [--dataset cifar10]                              # print the paper's published table
-    rum --help / rum COMMAND --help
+    rum --version / rum --help / rum COMMAND --help
 
-Results are cached (``$RUM_CACHE``, default ``~/.cache/rum_core``) per (seed, row), so an interrupted
-``rum reproduce`` resumes where it stopped and a rerun with more seeds only computes the new ones.
+``python -m rum_core`` is the same command. Results are cached (``$RUM_CACHE``, default
+``~/.cache/rum_core``) per (seed, row), so an interrupted ``rum reproduce`` resumes where it stopped and a
+rerun with more seeds only computes the new ones.
+
+Errors of the command line end the command with status 2 and one line on stderr, ``rum: error: …``:
+argparse's for bad arguments, and :class:`rum_core.data.DataNotFoundError` for data that is neither on
+disk nor downloadable (its message says where to put it), so an offline machine is told what to do rather
+than shown torchvision's traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +25,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import __version__
+
 __all__ = ["main", "build_parser"]
+
 
 def _positive_int(text: str) -> int:
     try:
@@ -38,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rum", description="Reproduce 'What makes unlearning hard and what to do about it' (Zhao et al., "
                                 "NeurIPS 2024): the RUM table with 95% t-intervals over seeds.",
         epilog=f"Environment: RUM_PROFILE (default profile), RUM_CACHE (cache directory), RUM_PROGRESS=0 (no "
-               f"progress bars), {experiments.MEMORIZATION_SCORES_ENV} (published memorization scores). "
+               f"progress bars), {experiments.MEMORIZATION_SCORES_ENV} (published memorization scores), "
+               f"{profiles.DATA_ENV} (a local copy of CIFAR for the paper profile). "
                f"Profiles: {', '.join(sorted(profiles.PROFILES))}.")
+    parser.add_argument("--version", action="version", version=f"rum {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     rep = sub.add_parser(
@@ -70,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="published memorization scores (C-scores or Feldman & Zhang, official order) for a "
                           "profile that trains no memorization models, such as 'paper' (default: "
                           f"${experiments.MEMORIZATION_SCORES_ENV})")
+    rep.add_argument("--data-root", type=Path, default=None, metavar="DIR",
+                     help="a local copy of the profile's CIFAR data, for a machine without network: a directory "
+                          "holding torchvision's cifar-10-batches-py/ (or cifar-100-python/), or an image folder "
+                          "DIR/{train,test}/<class>/<k>.<ext> with the official labels in DIR/train_labels.npz "
+                          "(a copy of the C-score file) so that published scores line up (default: "
+                          f"${profiles.DATA_ENV}, else torchvision's copy in the cache directory, downloaded "
+                          "on first use)")
     rep.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
     pap = sub.add_parser("paper", help="print the paper's published RUM table (CIFAR-10 or CIFAR-100)",
@@ -88,7 +107,8 @@ def _reproduce(args) -> int:
     from . import experiments, plots, profiles
     from . import rum as _rum
 
-    profile = profiles.get_profile(args.profile)
+    overrides = {} if args.data_root is None else {"data_root": args.data_root}
+    profile = profiles.get_profile(args.profile, **overrides)
     if args.memorization_scores is not None:
         if profile.memorization_models is not None:
             raise ValueError(f"--memorization-scores is for profiles that train no memorization models; profile "
@@ -100,6 +120,7 @@ def _reproduce(args) -> int:
     progress_bar = False if args.no_progress else None
     cells = experiments.rum_cells(args.methods, profile=profile, ablation=args.ablation,
                                   retain_policy=args.retain_policy)
+    experiments.load_data(profile)  # the data first: missing data fails here, before any banner or work
     print(profiles.banner(profile), file=sys.stderr)
     runs = experiments.rum_runs(profile, cells, seeds=range(n_seeds), refine_by=args.refine_by,
                                 progress_bar=progress_bar)
@@ -130,13 +151,23 @@ def _paper(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``rum`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    """Run ``rum`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Missing data (:class:`rum_core.data.DataNotFoundError`) ends it with status 2 and the error's one line
+    on stderr, as argparse does for a bad command line; other errors propagate with their traceback.
+    """
+    from .data import DataNotFoundError
+
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     if getattr(args, "no_progress", False):
         os.environ["RUM_PROGRESS"] = "0"
-    if args.command == "reproduce":
-        return _reproduce(args)
-    return _paper(args)
+    try:
+        if args.command == "reproduce":
+            return _reproduce(args)
+        return _paper(args)
+    except DataNotFoundError as err:
+        print(f"rum: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -36,14 +36,15 @@ ForgetSetFn = Callable[[data.DataBundle, int], np.ndarray]
 
 
 @lru_cache(maxsize=8)
-def _load(name: str, seed: int, val_size: int) -> data.DataBundle:
-    return data.load(name, seed=seed, val_size=val_size)
+def _load(name: str, seed: int, val_size: int, root: str | None = None) -> data.DataBundle:
+    return data.load(name, seed=seed, val_size=val_size, root=root)
 
 
 def load_data(profile: Profile) -> data.DataBundle:
     """The profile's dataset (split seed 0, shared by every seed of an experiment) with its validation split
-    of ``profile.val_size`` examples, loaded once per process."""
-    return _load(profile.dataset, 0, int(profile.val_size))
+    of ``profile.val_size`` examples, from ``profile.data_root`` (``None``: the cache directory), loaded once
+    per process."""
+    return _load(profile.dataset, 0, int(profile.val_size), profile.data_root)
 
 
 def original_model(profile: Profile, seed: int = 0, *, device=None, progress_bar: bool | None = None):

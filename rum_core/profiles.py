@@ -3,18 +3,23 @@
 ``smoke``  seconds per chapter; used by the tests that execute the book.
 ``small``  the default and the book: scikit-learn's digits and a small MLP on a CPU, minutes.
 ``paper``  the paper's CIFAR-10 / ResNet-18 setting (45,000 train / 5,000 validation / 10,000 test, forget
-           sets and ES groups of 3,000); needs a GPU and a one-off download.
+           sets and ES groups of 3,000); needs a GPU and a one-off download, or a local copy of CIFAR-10
+           named by ``RUM_DATA`` (``rum reproduce --data-root``), see :func:`rum_core.data.load`.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
+from .data import ROOT_DATASETS
 from .training import TrainConfig
 
 PROFILE_ENV = "RUM_PROFILE"
 DEFAULT_PROFILE = "small"
+#: Environment variable naming a local copy of a profile's dataset (read only by :func:`get_profile`).
+DATA_ENV = "RUM_DATA"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,12 @@ class Profile:
         val_size: training examples moved into a class-stratified validation split
             (:func:`rum_core.data.load`), the split model selection scores on; the paper's 45,000 / 5,000 /
             10,000 CIFAR-10 split has 5,000. The digits profiles keep the same 10%.
+        data_root: where the dataset's files are (``root`` of :func:`rum_core.data.load`: torchvision's
+            layout or an image folder), stored as an absolute path; ``None`` = torchvision's copy in the
+            cache directory. Only for datasets read from files (:data:`rum_core.data.ROOT_DATASETS`).
+            :func:`get_profile` fills it from ``$RUM_DATA``. Being a field, it is part of :meth:`as_dict`
+            and so of every cache key built from the profile: results computed from one copy of the data
+            are never reused for another (models are keyed by the data's content as well).
     """
 
     name: str
@@ -53,6 +64,15 @@ class Profile:
     memorization_models: int | None = None
     memorization_group_size: int = 25
     val_size: int = 0
+    data_root: str | None = None
+
+    def __post_init__(self):
+        if self.data_root is None:
+            return
+        if self.dataset not in ROOT_DATASETS:
+            raise ValueError(f"profile {self.name!r} loads {self.dataset!r}, which reads no files: a data root "
+                             f"is only for {', '.join(ROOT_DATASETS)}")
+        object.__setattr__(self, "data_root", str(Path(self.data_root).expanduser().resolve()))
 
     def as_dict(self) -> dict:
         """A JSON-friendly description, used in cache keys and printed by the chapters."""
@@ -91,7 +111,8 @@ class Profile:
 
     def describe(self) -> str:
         t = self.train
-        return (f"profile {self.name!r}: {self.dataset} + {self.model}, {t.epochs} epochs "
+        data = self.dataset if self.data_root is None else f"{self.dataset} (from {self.data_root})"
+        return (f"profile {self.name!r}: {data} + {self.model}, {t.epochs} epochs "
                 f"(lr {t.lr}, batch {t.batch_size}), {self.seeds} seeds")
 
 
@@ -147,8 +168,13 @@ def banner(profile: Profile) -> str:
 def get_profile(name: str | None = None, **overrides) -> Profile:
     """Return the named profile (default: ``$RUM_PROFILE``, else ``small``), optionally with fields replaced.
 
+    This is the one place ``$RUM_DATA`` is read: for a profile whose dataset is read from files (CIFAR), it
+    sets ``data_root`` unless ``data_root=`` is passed (``data_root=None`` then means the cache directory's
+    copy). For the digits profiles it is ignored, so one ``RUM_DATA`` can stay set for every profile.
+
     Raises:
-        ValueError: for an unknown profile name, listing the valid ones.
+        ValueError: for an unknown profile name, listing the valid ones; a ``data_root`` for a dataset that
+            reads no files.
     """
     if name is None:
         name = os.environ.get(PROFILE_ENV, DEFAULT_PROFILE).strip() or DEFAULT_PROFILE
@@ -156,4 +182,8 @@ def get_profile(name: str | None = None, **overrides) -> Profile:
         raise ValueError(f"unknown profile {name!r}; valid profiles: {sorted(PROFILES)} "
                          f"(set {PROFILE_ENV} or pass name=)")
     profile = PROFILES[name]
+    env_root = os.environ.get(DATA_ENV, "").strip()
+    if env_root and "data_root" not in overrides:
+        if overrides.get("dataset", profile.dataset) in ROOT_DATASETS:
+            overrides["data_root"] = env_root
     return replace(profile, **overrides) if overrides else profile

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -47,3 +48,20 @@ def _close_figures():
     """Close every figure a test drew, so figure objects do not pile up across the suite."""
     yield
     plt.close("all")
+
+
+@pytest.fixture
+def shared_data():
+    """``shared_data(*names)``: the directory of the optional offline data copies (``../shared/data`` beside
+    the checkout; CIFAR-10 JPEGs, published C-scores and memorization values) once it holds every file named,
+    else the test is skipped. The project never requires them; the tests of the CIFAR paths use them where
+    they are at hand."""
+    repo = Path(__file__).resolve().parents[1]
+
+    def require(*names: str) -> Path:
+        for root in (repo.parent / "shared" / "data", repo / "shared" / "data"):
+            if all((root / name).is_file() for name in names):
+                return root
+        pytest.skip(f"optional data not on this machine: {', '.join(names)} (../shared/data)")
+
+    return require

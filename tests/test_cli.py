@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import rum_core
 from rum_core import cli, experiments, profiles
 
 
@@ -41,7 +42,8 @@ def test_help_documents_every_command():
     assert "reproduce" in res.stdout and "paper" in res.stdout
     res = subprocess.run([sys.executable, "-m", "rum_core.cli", "reproduce", "--help"], capture_output=True,
                          text=True, check=True)
-    for option in ("--profile", "--seeds", "--out", "--methods", "--ablation", "--retain-policy", "--refine-by"):
+    for option in ("--profile", "--seeds", "--out", "--methods", "--ablation", "--retain-policy", "--refine-by",
+                   "--data-root", "RUM_DATA"):
         assert option in res.stdout
 
 
@@ -94,3 +96,28 @@ def test_memorization_scores_option(tmp_path, monkeypatch, capsys):
                      "--memorization-scores", str(path), "--out", str(out), "--no-progress"]) == 0
     assert "finetune rum_f" in capsys.readouterr().out
     assert pd.read_csv(out / "rum_runs.csv")["tow"].notna().all()
+
+
+def test_version_is_pyprojects(capsys):
+    """Guards against a `rum --version` that drifts from the one version, pyproject.toml's."""
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    version = pyproject["project"]["version"]
+    assert importlib.metadata.version("rum_core") == version == rum_core.__version__
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"rum {version}\n"
+
+
+def test_python_m_rum_core_is_the_rum_command():
+    """Guards against `python -m rum_core` (for a kernel or an unactivated venv) being missing or another CLI."""
+    res = subprocess.run([sys.executable, "-m", "rum_core", "--version"], capture_output=True, text=True,
+                         check=True)
+    assert res.stdout == f"rum {rum_core.__version__}\n"
+    res = subprocess.run([sys.executable, "-m", "rum_core", "paper", "--dataset", "cifar10"], capture_output=True,
+                         text=True, check=True)
+    assert "Table 1, cifar10" in res.stdout and "salun rum_f" in res.stdout

@@ -1,5 +1,4 @@
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -519,19 +518,10 @@ def test_published_memorization_from_cscores_and_feldman_zhang(tmp_path):
         mem.published_memorization(tmp_path / "missing.npz", _labelled_bundle(labels))
 
 
-def _shared_data() -> Path | None:
-    repo = Path(__file__).resolve().parents[1]
-    for root in (repo.parent / "shared" / "data", repo / "shared" / "data"):
-        if (root / "cifar100-cscores-orig-order.npz").exists():
-            return root
-    return None
-
-
-@pytest.mark.skipif(_shared_data() is None, reason="published score files (../shared/data) not available")
-def test_published_cifar100_files_load_and_agree():
+def test_published_cifar100_files_load_and_agree(shared_data):
     """The real files: C-scores and F&Z memorization line up by index (memorization ≈ 1 − C-score on the
     highly memorized examples: low C-scores), and the label check accepts the matching labels."""
-    root = _shared_data()
+    root = shared_data("cifar100-cscores-orig-order.npz", "cifar100-high-infl-pairs-infl0.15-mem0.25.npz")
     cs = mem.load_cscores(root / "cifar100-cscores-orig-order.npz")
     assert len(cs.scores) == 50000 and cs.labels.max() == 99
     fz = mem.load_feldman_zhang(root / "cifar100-high-infl-pairs-infl0.15-mem0.25.npz",
@@ -542,13 +532,12 @@ def test_published_cifar100_files_load_and_agree():
         mem.load_cscores(root / "cifar100-cscores-orig-order.npz", _labelled_bundle(np.roll(cs.labels, 1)))
 
 
-@pytest.mark.skipif(_shared_data() is None, reason="published score files (../shared/data) not available")
-def test_paper_profile_forget_sets_from_the_real_cifar10_cscores():
+def test_paper_profile_forget_sets_from_the_real_cifar10_cscores(shared_data):
     """The paper profile's route on the real file: 1 − C-score gives complete scores from which the RUM
     forget set (1,000 per level at the paper's size) is drawn, with levels ordered by memorization."""
     from rum_core import data, experiments, profiles
 
-    path = _shared_data() / "cifar10-cscores-orig-order.npz"
+    path = shared_data("cifar10-cscores-orig-order.npz") / "cifar10-cscores-orig-order.npz"
     published = mem.load_cscores(path)
     paper = profiles.get_profile("paper")
     # the paper's split: 5,000 of the 50,000 official training images move to a stratified validation split
