@@ -5,14 +5,19 @@ An unlearner is configured once with its hyperparameters and then called on
 is never changed, and returns an :class:`Unlearned` record: the new model plus what it cost (wall time
 and per-example gradient evaluations, i.e. forward + backward passes per example).
 
-A method is a subclass of :class:`Unlearner` with a registry ``name``, its ``defaults`` (written next to
-the method, with its citation in the docstring) and an ``_unlearn`` that edits ``ctx.model`` in place or
-replaces it.
+A method is a subclass of :class:`Unlearner` with a registry ``name``, a docstring saying what it does, its
+``loss``, its ``citation``, its ``defaults`` (the paper's) with ``hparam_docs`` saying what each means and
+where its default comes from, and an ``_unlearn`` that edits ``ctx.model`` in place or replaces it.
+:func:`register` refuses a method that leaves any of these out and appends them to the class docstring in
+one fixed layout, so ``help(make("salun"))`` shows the method, its loss, every hyperparameter with its
+default and the citation (and ``inspect.signature`` the hyperparameters as keyword arguments).
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
+import textwrap
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +30,8 @@ from ..data import DataBundle, check_split
 from ..models import Classifier
 from ..training import TrainConfig
 
-__all__ = ["Unlearner", "Unlearned", "UnlearnContext", "register", "make", "available", "TRAIN_DEFAULTS"]
+__all__ = ["Unlearner", "Unlearned", "UnlearnContext", "register", "make", "available", "TRAIN_DEFAULTS",
+           "TRAIN_HPARAM_DOCS", "PAPER", "HPARAMS_HEADING"]
 
 #: Shared optimizer settings of the paper's unlearners: SGD, momentum 0.9, weight decay 5e-4, batch 256, and a
 #: CONSTANT learning rate. The authors' scripts wrap SGD in MultiStepLR with milestones 91 and 136, far beyond
@@ -35,6 +41,26 @@ __all__ = ["Unlearner", "Unlearned", "UnlearnContext", "register", "make", "avai
 #: original model and its ``retrain`` reference follow the paper's training recipe, which is cosine.
 TRAIN_DEFAULTS: dict[str, Any] = {"batch_size": 256, "momentum": 0.9, "weight_decay": 5e-4,
                                   "schedule": "constant", "augment": None}
+
+#: What each shared hyperparameter of :data:`TRAIN_DEFAULTS` means and where its default comes from; a method
+#: overrides an entry in its ``hparam_docs`` where its default differs.
+TRAIN_HPARAM_DOCS: dict[str, str] = {
+    "batch_size": "mini-batch size (the authors' scripts: 256)",
+    "momentum": "SGD momentum (the authors' scripts: 0.9)",
+    "weight_decay": "SGD weight decay (the authors' scripts: 5e-4)",
+    "schedule": "learning-rate schedule over the run, 'constant' or 'cosine' (the authors' rate is constant: "
+                "their MultiStepLR milestones 91 and 136 lie beyond the unlearning epochs)",
+    "augment": "training-time augmentation, None or 'crop_flip' (the profiles pass their dataset's: "
+               "random crop + flip for CIFAR, as the authors' transform)",
+}
+
+#: The paper this package reproduces, cited by the methods whose defaults it fixes.
+PAPER = ("Zhao, Kurmanji, Barbulescu, E. Triantafillou and P. Triantafillou (2024), \"What makes unlearning "
+         "hard and what to do about it\", NeurIPS (arXiv 2406.01257)")
+
+#: The heading under which every method's docstring lists ``name = default: meaning`` lines, one per
+#: hyperparameter (continuation lines indented further), in a layout tests and tools can parse.
+HPARAMS_HEADING = "Hyperparameters (name = default: meaning, and where the default comes from):"
 
 _REGISTRY: dict[str, type[Unlearner]] = {}
 
@@ -74,7 +100,13 @@ class Unlearner:
     """Base class: validates hyperparameters and inputs, copies the model, measures the cost."""
 
     name: ClassVar[str] = ""
+    #: The objective the method minimizes (or the update it applies), as one formula with its symbols.
+    loss: ClassVar[str] = ""
+    #: The paper(s) the method comes from.
+    citation: ClassVar[str] = ""
     defaults: ClassVar[Mapping[str, Any]] = {}
+    #: Meaning and source of each default not described by :data:`TRAIN_HPARAM_DOCS`.
+    hparam_docs: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, **hparams):
         unknown = sorted(set(hparams) - set(self.defaults))
@@ -126,10 +158,54 @@ class Unlearner:
         raise NotImplementedError
 
 
+def _hparam_docs(cls: type[Unlearner]) -> dict[str, str]:
+    """Meaning and source of every hyperparameter of ``cls``: first those the method documents itself (its
+    own and the shared ones it sets differently, in ``hparam_docs`` order), then the shared recipe's."""
+    own = {k: doc for k, doc in cls.hparam_docs.items() if k in cls.defaults}
+    shared = {k: TRAIN_HPARAM_DOCS[k] for k in cls.defaults if k in TRAIN_HPARAM_DOCS and k not in own}
+    return {**own, **shared}
+
+
+def _reference_doc(cls: type[Unlearner]) -> str:
+    """The sections :func:`register` appends to a method's own docstring: loss, hyperparameters, citation."""
+    wrap = lambda text, first, rest: textwrap.fill(" ".join(text.split()), 108, initial_indent=first,  # noqa: E731
+                                                   subsequent_indent=rest, break_on_hyphens=False)
+    lines = ["Loss:", wrap(cls.loss, "    ", "    "), "", HPARAMS_HEADING]
+    docs = _hparam_docs(cls)
+    lines += [wrap(f"{key} = {cls.defaults[key]!r}: {doc}", "    ", "        ") for key, doc in docs.items()]
+    if not cls.defaults:
+        lines.append("    (none)")
+    lines += ["", "Reference:", wrap(cls.citation, "    ", "    "), "",
+              wrap(f"Use: ``make({cls.name!r}, **hparams)(model, bundle, forget_idx, retain_idx, seed=0)`` "
+                   f"returns an :class:`Unlearned`; the model given is never changed.", "", "")]
+    return "\n".join(lines)
+
+
 def register(cls: type[Unlearner]) -> type[Unlearner]:
-    """Class decorator adding a method to the registry under ``cls.name``."""
+    """Class decorator adding a method to the registry under ``cls.name``.
+
+    It also completes the method's documentation: the class docstring gets its loss, every hyperparameter
+    as ``name = default: meaning`` and its citation appended (:func:`_reference_doc`), and the class an
+    ``inspect.Signature`` listing the hyperparameters as keyword-only arguments with their defaults.
+
+    Raises:
+        ValueError: an empty or already registered name.
+        TypeError: a method without a docstring, ``loss`` or ``citation``, or whose ``hparam_docs`` miss a
+            hyperparameter or describe one it does not have.
+    """
     if not cls.name or cls.name in _REGISTRY:
         raise ValueError(f"unlearner name {cls.name!r} is empty or already registered")
+    own_doc = cls.__dict__.get("__doc__")
+    missing = [what for what, value in (("a docstring", own_doc), ("loss", cls.loss), ("citation", cls.citation))
+               if not (value or "").strip()]
+    undocumented = sorted(set(cls.defaults) - set(_hparam_docs(cls)))
+    stale = sorted(set(cls.hparam_docs) - set(cls.defaults))
+    if missing or undocumented or stale:
+        raise TypeError(f"unlearner {cls.name!r} is not fully documented: missing {missing}, hyperparameters "
+                        f"without hparam_docs {undocumented}, hparam_docs of unknown hyperparameters {stale}")
+    cls.__doc__ = f"{inspect.cleandoc(own_doc)}\n\n{_reference_doc(cls)}\n"
+    cls.__signature__ = inspect.Signature([inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY,
+                                                             default=cls.defaults[key]) for key in _hparam_docs(cls)])
     _REGISTRY[cls.name] = cls
     return cls
 

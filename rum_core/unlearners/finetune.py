@@ -1,21 +1,25 @@
-"""Fine-tune: keep training the original model on the retain set only, with a smaller learning rate.
-
-Forgetting comes only from catastrophic forgetting of the examples no longer seen. Defaults from the
-authors' README (Zhao et al. 2024; Warnecke et al. 2023 "Machine unlearning of features and labels"):
-10 epochs, lr 0.01, and the shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256, constant
-learning rate).
-"""
+"""Fine-tune (:class:`Finetune`): keep training the original model on the retain set only."""
 
 from __future__ import annotations
 
 from ..training import fit
-from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
+from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 
 @register
 class Finetune(Unlearner):
+    """Fine-tune: keep training the original model on the retain set only, with a smaller learning rate.
+
+    Forgetting comes only from catastrophic forgetting of the examples it no longer sees.
+    """
+
     name = "finetune"
+    loss = "minimize CE(f_θ(x), y) over retain batches (x, y) ⊂ R, by SGD from the original model"
+    citation = ("Warnecke, Pirch, Wressnegger and Rieck (2023), \"Machine unlearning of features and labels\", "
+                f"NDSS; run as in {PAPER}")
     defaults = {**TRAIN_DEFAULTS, "epochs": 10, "lr": 0.01}
+    hparam_docs = {"epochs": "passes over the retain set (the authors' README, --unlearn FT: 10)",
+                   "lr": "learning rate (the authors' README: 0.01)"}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         retain = ctx.bundle.train.subset(ctx.retain)

@@ -1,41 +1,5 @@
-"""Influence unlearning: one Newton step that removes the forget set, with a WoodFisher inverse Hessian.
-
-Koh & Liang (2017) influence functions; Izzo et al. (2021); the WoodFisher estimate of Singh & Alistarh
-(2020, NeurIPS), as used for unlearning by Jia et al. (2023) and SalUn ("IU"/``wfisher``).
-
-Removing the examples S from the empirical risk (1/n) Σ_{i∈D} ℓ_i (n = |D| = |S| + |R|) moves its minimizer,
-to first order, by
-
-    Δθ = H⁻¹ · (1/n) Σ_{i∈S} ∇ℓ_i(θ),        θ ← θ + α · Δθ,
-
-where H is the Hessian of the risk. Approximations made here (documented because they matter):
-
-* H is replaced by the damped empirical Fisher of the retain set, F = λI + (1/m) Σ_j g_j g_jᵀ, from the
-  per-example loss gradients g_j of m retain examples drawn at random (``n_samples``, without
-  replacement, seeded). λ (``damping``, default 1e-3) also stands for the weight-decay part of the Hessian
-  (5e-4 in the shared recipe) and bounds the step along directions the sample does not see.
-* F⁻¹v is computed exactly for that F by the Woodbury identity, in closed form
-  (1/λ)[v − Gᵀ(mλI + GGᵀ)⁻¹Gv]; this equals WoodFisher's recursion of m rank-one Sherman–Morrison updates
-  (also provided, :func:`woodfisher_ihvp` with ``recursive=True``) and costs O(m²d) with a d×m matrix in
-  memory instead of d×d.
-* θ is taken as a minimizer of the full risk (its gradient at θ is treated as zero), so only the forget
-  gradients enter. (The authors' copy also subtracts a scaled mean retain gradient, and its recursion keeps
-  a single running vector, which is not the Sherman–Morrison update.)
-* ``params="head"`` restricts θ to the final linear layer, the model's ``head`` (its ``features`` stay
-  fixed): the Newton step of a linear softmax classifier on the original model's penultimate embedding,
-  with F the empirical Fisher of that layer alone. Koh & Liang (2017) likewise computed influence for
-  Inception v3 with all but its top layer frozen. The ``paper`` profile uses it: per-example gradients of
-  all 11 M parameters of ResNet-18 for m = 1,000 samples would take 45 GB (in float32), while its head has
-  512·10 + 10 = 5,130 parameters (20 MB). What it gives up is any change of the features, so it can only
-  move the decision boundary in the original embedding. ``"all"`` (default) uses every parameter, which
-  the small MLPs of the digits profiles afford; a run whose max(m, batch_size) × d exceeds 5·10⁸ entries
-  raises a ValueError that suggests ``params="head"``.
-* Gradients are taken in eval mode without augmentation; the step is one-shot (no iteration).
-
-``alpha`` scales the step (the paper searched it; 1 is the plain Newton step). Cost: |S| + m per-example
-gradient evaluations. The authors' README (``--unlearn wfisher``) sets only α (their default 0.2 applies to
-their own scaling); their copy used N = 1000 retain examples, the default ``n_samples`` here.
-"""
+"""Influence unlearning (:class:`Influence`): one Newton step that removes the forget set, with a WoodFisher
+inverse Hessian, and its parts (:func:`per_example_grads`, :func:`woodfisher_ihvp`)."""
 
 from __future__ import annotations
 
@@ -44,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from .base import UnlearnContext, Unlearner, register
+from .base import PAPER, UnlearnContext, Unlearner, register
 from .random_label import stream_generator
 
 __all__ = ["Influence", "PARAM_SETS", "per_example_grads", "woodfisher_ihvp"]
@@ -160,8 +124,57 @@ def woodfisher_ihvp(grads: torch.Tensor, v: torch.Tensor, damping: float, *, rec
 
 @register
 class Influence(Unlearner):
+    """Influence unlearning: one Newton step that removes the forget set, with a WoodFisher inverse Hessian.
+
+    Removing the examples S from the empirical risk (1/n) Σ_{i∈D} ℓ_i (n = |D| = |S| + |R|) moves its minimizer,
+    to first order, by
+
+        Δθ = H⁻¹ · (1/n) Σ_{i∈S} ∇ℓ_i(θ),        θ ← θ + α · Δθ,
+
+    where H is the Hessian of the risk. Approximations made here (documented because they matter):
+
+    * H is replaced by the damped empirical Fisher of the retain set, F = λI + (1/m) Σ_j g_j g_jᵀ, from the
+      per-example loss gradients g_j of m retain examples drawn at random (``n_samples``, without
+      replacement, seeded). λ (``damping``, default 1e-3) also stands for the weight-decay part of the Hessian
+      (5e-4 in the shared recipe) and bounds the step along directions the sample does not see.
+    * F⁻¹v is computed exactly for that F by the Woodbury identity, in closed form
+      (1/λ)[v − Gᵀ(mλI + GGᵀ)⁻¹Gv]; this equals WoodFisher's recursion of m rank-one Sherman–Morrison updates
+      (also provided, :func:`woodfisher_ihvp` with ``recursive=True``) and costs O(m²d) with a d×m matrix in
+      memory instead of d×d.
+    * θ is taken as a minimizer of the full risk (its gradient at θ is treated as zero), so only the forget
+      gradients enter. (The authors' copy also subtracts a scaled mean retain gradient, and its recursion keeps
+      a single running vector, which is not the Sherman–Morrison update.)
+    * ``params="head"`` restricts θ to the final linear layer, the model's ``head`` (its ``features`` stay
+      fixed): the Newton step of a linear softmax classifier on the original model's penultimate embedding,
+      with F the empirical Fisher of that layer alone. Koh & Liang (2017) likewise computed influence for
+      Inception v3 with all but its top layer frozen. The ``paper`` profile uses it: per-example gradients of
+      all 11 M parameters of ResNet-18 for m = 1,000 samples would take 45 GB (in float32), while its head has
+      512·10 + 10 = 5,130 parameters (20 MB). What it gives up is any change of the features, so it can only
+      move the decision boundary in the original embedding. ``"all"`` (default) uses every parameter, which
+      the small MLPs of the digits profiles afford; a run whose max(m, batch_size) × d exceeds 5·10⁸ entries
+      raises a ValueError that suggests ``params="head"``.
+    * Gradients are taken in eval mode without augmentation; the step is one-shot (no iteration).
+
+    Cost: |S| + m per-example gradient evaluations.
+    """
+
     name = "influence"
+    loss = ("no loss, one step: θ ← θ + α·F⁻¹·(1/n)·Σ_{i∈S} ∇ℓ_i(θ), with n = |S| + |R| and F = λI + (1/m)·Σ_j "
+            "g_j g_jᵀ the damped empirical Fisher of m sampled retain examples")
+    citation = ("Koh and Liang (2017), \"Understanding black-box predictions via influence functions\", ICML; "
+                "Izzo, Smart, Chaudhuri and Zou (2021), \"Approximate data deletion from machine learning "
+                "models\", AISTATS; Singh and Alistarh (2020), \"WoodFisher: efficient second-order "
+                "approximation for neural network compression\", NeurIPS; as used for unlearning by Jia et al. "
+                f"(2023) and in {PAPER}")
     defaults = {"alpha": 1.0, "damping": 1e-3, "n_samples": 1000, "params": "all", "batch_size": 256}
+    hparam_docs = {"alpha": "α, the scale of the step (the paper searched it; 1 is the plain Newton step; the "
+                            "authors' README default of 0.2 applies to their own scaling)",
+                   "damping": "λ > 0 of F; also stands for the weight-decay part of the Hessian",
+                   "n_samples": "m, the retain examples sampled (without replacement, seeded) for F (the "
+                                "authors' copy: 1,000)",
+                   "params": "'all' parameters, or 'head' (the final linear layer alone; what the paper "
+                             "profile uses, since per-example gradients of a whole ResNet-18 do not fit)",
+                   "batch_size": "examples per gradient batch (memory only: the result does not depend on it)"}
 
     def __init__(self, **hparams):
         super().__init__(**hparams)

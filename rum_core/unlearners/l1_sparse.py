@@ -1,21 +1,11 @@
-"""L1-sparse: fine-tune on the retain set with an L1 penalty whose coefficient decays linearly to 0.
-
-Jia et al. (2023, NeurIPS) "Model sparsity can simplify machine unlearning" (the authors' ``FT_prune``):
-minimize CE(retain) + α_t‖θ‖₁ over all parameters, with α_t = α(1 − t/T). Here t counts optimizer steps
-and T is the number of steps of the run (the per-step form of the authors' per-epoch schedule), so the
-coefficient starts at α and falls linearly to 0 (its last value is α/T).
-
-Defaults from the authors' README (Zhao et al. 2024; ``--unlearn FT_prune``): 10 epochs, lr 0.01; the
-README leaves α to a search (paper notes: 5e-4 … 0.2); 5e-4 here. Shared recipe otherwise (SGD momentum 0.9,
-weight decay 5e-4, batch 256, constant learning rate).
-"""
+"""L1-sparse (:class:`L1Sparse`): fine-tune on the retain set with a linearly decaying L1 penalty."""
 
 from __future__ import annotations
 
 import torch
 
 from ..training import fit
-from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
+from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 __all__ = ["L1Sparse", "l1_coefficient", "l1_norm"]
 
@@ -34,8 +24,24 @@ def l1_norm(model: torch.nn.Module) -> torch.Tensor:
 
 @register
 class L1Sparse(Unlearner):
+    """L1-sparse: fine-tune on the retain set with an L1 penalty whose coefficient decays linearly to 0.
+
+    The authors' ``FT_prune``: sparsity pushes the model towards one that depends less on individual
+    examples. The penalty covers all parameters; its coefficient α_t = α(1 − t/T) uses t = optimizer steps
+    so far and T = the run's steps (the per-step form of the authors' per-epoch schedule), so it starts at
+    α and falls linearly to 0 (its last value is α/T). The coefficient of every step is recorded in
+    ``extras["l1_alpha"]``.
+    """
+
     name = "l1_sparse"
+    loss = "minimize CE(f_θ(x), y) + α_t·‖θ‖₁ over retain batches (x, y) ⊂ R, with α_t = α(1 − t/T)"
+    citation = ("Jia, Liu, Ram, Yao, Liu, Liu, Sharma and Liu (2023), \"Model sparsity can simplify machine "
+                f"unlearning\", NeurIPS; run as in {PAPER}")
     defaults = {**TRAIN_DEFAULTS, "epochs": 10, "lr": 0.01, "alpha": 5e-4}
+    hparam_docs = {"epochs": "passes over the retain set (the authors' README, --unlearn FT_prune: 10)",
+                   "lr": "learning rate (the authors' README: 0.01)",
+                   "alpha": "the L1 coefficient α at the first step, ≥ 0 (the README leaves it to a search over "
+                            "5e-4 … 0.2; its low end here)"}
 
     def __init__(self, **hparams):
         super().__init__(**hparams)

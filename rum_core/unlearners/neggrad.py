@@ -1,9 +1,4 @@
-"""NegGrad: gradient ascent on the forget set.
-
-Golatkar et al. (2020) and Thudi et al. (2022) ("GA" in Jia et al. 2023 and SalUn): maximize the
-cross-entropy of the forget set, i.e. minimize −CE(forget batch), for a few epochs with a small learning
-rate. Defaults from the authors' README (Zhao et al. 2024; ``--unlearn GA``): 5 epochs, lr 1e-4, and the
-shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256, constant learning rate).
+"""NegGrad (:class:`NegGrad`): gradient ascent on the forget set.
 
 :func:`sgd_epochs` is the SGD loop of :func:`rum_core.training.fit` with a caller-supplied batch loss; NegGrad+
 uses it too. Same seed, same batches: it draws batches and augmentation from one generator in exactly the
@@ -21,7 +16,7 @@ from torch import nn
 
 from .._progress import progress
 from ..training import TrainConfig, augment, make_optimizer, minibatches
-from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
+from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 __all__ = ["NegGrad", "sgd_epochs"]
 
@@ -59,8 +54,20 @@ def sgd_epochs(model: nn.Module, n: int, cfg: TrainConfig, batch_loss: BatchLoss
 
 @register
 class NegGrad(Unlearner):
+    """NegGrad: gradient ascent on the forget set ("GA" in Jia et al. 2023 and SalUn).
+
+    Maximizes the cross-entropy of the forget set for a few epochs with a small learning rate; nothing
+    holds the retain set in place, so it trades utility for forgetting quickly.
+    """
+
     name = "neggrad"
+    loss = "minimize −CE(f_θ(x), y) over forget batches (x, y) ⊂ S"
+    citation = ("Golatkar, Achille and Soatto (2020), \"Eternal sunshine of the spotless net\", CVPR; Thudi, "
+                "Deza, Chandrasekaran and Papernot (2022), \"Unrolling SGD\", IEEE EuroS&P; run as in "
+                f"{PAPER}")
     defaults = {**TRAIN_DEFAULTS, "epochs": 5, "lr": 1e-4}
+    hparam_docs = {"epochs": "passes over the forget set (the authors' README, --unlearn GA: 5)",
+                   "lr": "learning rate (the authors' README: 1e-4)"}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         cfg = self.train_config()

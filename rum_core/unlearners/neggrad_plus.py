@@ -1,18 +1,4 @@
-"""NegGrad+: descend on the retain set and ascend on the forget set in the same step.
-
-Kurmanji et al. (2023, NeurIPS) "Towards unbounded machine unlearning": each step minimizes
-α·CE(retain batch) − (1 − α)·CE(forget batch). An epoch iterates the retain set once (shuffled); forget
-batches are cycled alongside it (a fresh shuffle every time the forget set is exhausted).
-
-Random streams: the retain batches and their augmentation come from ``torch.Generator().manual_seed(seed)``
-in exactly the order of :func:`rum_core.training.fit`; the forget cycling and its augmentation use a
-separate generator. So with α = 1 (no forget term, and no forget batches are drawn) NegGrad+ is
-bit-for-bit the ``finetune`` method with the same seed and recipe.
-
-Defaults from the authors' README (Zhao et al. 2024; ``--unlearn NG``): 5 epochs, lr 0.01, α searched in
-0.95–0.99 (0.99 here), and the shared recipe (SGD momentum 0.9, weight decay 5e-4, batch 256,
-constant learning rate).
-"""
+"""NegGrad+ (:class:`NegGradPlus`): descend on the retain set and ascend on the forget set in one step."""
 
 from __future__ import annotations
 
@@ -20,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from ..training import augment
-from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
+from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 from .neggrad import sgd_epochs
 from .random_label import stream_generator
 
@@ -37,8 +23,26 @@ def cycled_batches(n: int, batch_size: int, generator: torch.Generator):
 
 @register
 class NegGradPlus(Unlearner):
+    """NegGrad+: descend on the retain set and ascend on the forget set in the same step.
+
+    An epoch iterates the retain set once (shuffled); forget batches are cycled alongside it (a fresh
+    shuffle every time the forget set is exhausted), one forget batch per retain batch.
+
+    Random streams: the retain batches and their augmentation come from ``torch.Generator().manual_seed(seed)``
+    in exactly the order of :func:`rum_core.training.fit`; the forget cycling and its augmentation use a
+    separate generator. So with α = 1 (no forget term, and no forget batches are drawn) NegGrad+ is
+    bit-for-bit the ``finetune`` method with the same seed and recipe.
+    """
+
     name = "neggrad_plus"
+    loss = "each step minimizes α·CE(retain batch) − (1 − α)·CE(forget batch)"
+    citation = ("Kurmanji, Triantafillou, Hayes and Triantafillou (2023), \"Towards unbounded machine "
+                f"unlearning\", NeurIPS; run as in {PAPER}")
     defaults = {**TRAIN_DEFAULTS, "epochs": 5, "lr": 0.01, "alpha": 0.99}
+    hparam_docs = {"epochs": "passes over the retain set (the authors' README, --unlearn NG: 5)",
+                   "lr": "learning rate (the authors' README: 0.01)",
+                   "alpha": "weight α ∈ [0, 1] of the retain term; 1 − α weighs the forget term (the README "
+                            "searches 0.95–0.99; its high end here)"}
 
     def __init__(self, **hparams):
         super().__init__(**hparams)

@@ -1,19 +1,5 @@
-"""Random-label: train on the retain set together with the forget set relabelled at random.
-
-Golatkar et al. (2020) and Graves et al. (2021, "Amnesiac machine learning") relabel the forget examples and
-train on them; SalUn (Fan et al. 2024, ICLR) and the authors of Zhao et al. (2024) mix them with the retain
-set. Every forget example gets a label drawn uniformly from the OTHER classes of the dataset (never its own
-label, whatever the number of classes: the authors' copy only relabels on CIFAR-10), and the union of the
-retain set and the relabelled forget set is trained with cross-entropy by :func:`rum_core.training.fit`.
-
-``relabel="epoch"`` (default) draws fresh wrong labels for every epoch, as the authors' RL and SalUn loops
-do (they relabel inside the epoch loop); ``relabel="once"`` draws them once and keeps them. Epoch e's labels
-come from a generator of their own (:func:`stream_generator` of the run's seed and ``"<stream>/epoch-e"``), so
-they do not shift the shuffling sequence of ``fit`` and are reproducible; "once" uses epoch 0's labels.
-
-Defaults from the authors' README (``main_random.py --unlearn RL_og``): 10 epochs, lr 0.1, and the shared
-recipe (SGD momentum 0.9, weight decay 5e-4, batch 256, constant learning rate).
-"""
+"""Random-label (:class:`RandomLabel`): train on the retain set with the forget set relabelled at random,
+and the relabelling SalUn shares (:func:`relabelled_training_set`)."""
 
 from __future__ import annotations
 
@@ -23,12 +9,15 @@ import numpy as np
 import torch
 
 from ..training import fit
-from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
+from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 __all__ = ["RandomLabel", "RELABEL", "random_other_labels", "relabelled_training_set", "stream_generator"]
 
 #: When random-label methods draw their wrong labels: every epoch (the authors' loops) or once.
 RELABEL = ("epoch", "once")
+#: The ``relabel`` hyperparameter's documentation, shared by the random-label methods.
+RELABEL_DOC = ("when the wrong labels are drawn: 'epoch' = fresh ones every epoch (the authors' RL and SalUn "
+               "loops relabel inside the epoch loop), 'once' = drawn once and kept")
 
 
 def stream_generator(seed: int, stream: str) -> torch.Generator:
@@ -89,8 +78,28 @@ def relabelled_training_set(ctx: UnlearnContext, relabel: str = "epoch", stream:
 
 @register
 class RandomLabel(Unlearner):
+    """Random-label: train on the retain set together with the forget set relabelled at random.
+
+    Golatkar et al. (2020) and Graves et al. (2021) relabel the forget examples and train on them; SalUn
+    (Fan et al. 2024) and the authors of Zhao et al. (2024) mix them with the retain set. Every forget
+    example gets a label drawn uniformly from the OTHER classes of the dataset (never its own label,
+    whatever the number of classes: the authors' copy only relabels on CIFAR-10), and the union of the
+    retain set and the relabelled forget set is trained with cross-entropy by :func:`rum_core.training.fit`.
+
+    Epoch e's labels come from a generator of their own (:func:`stream_generator` of the run's seed and
+    ``"<stream>/epoch-e"``), so they do not shift the shuffling sequence of ``fit`` and are reproducible;
+    ``relabel="once"`` uses epoch 0's labels throughout.
+    """
+
     name = "random_label"
+    loss = ("minimize CE over R ∪ S̃, where S̃ is the forget set S with each label replaced by one drawn "
+            "uniformly from the other classes (redrawn every epoch by default)")
+    citation = ("Golatkar, Achille and Soatto (2020), \"Eternal sunshine of the spotless net\", CVPR; Graves, "
+                f"Nagisetty and Ganesh (2021), \"Amnesiac machine learning\", AAAI; run as in {PAPER}")
     defaults = {**TRAIN_DEFAULTS, "epochs": 10, "lr": 0.1, "relabel": "epoch"}
+    hparam_docs = {"epochs": "passes over R ∪ S̃ (the authors' README, main_random.py --unlearn RL_og: 10)",
+                   "lr": "learning rate (the authors' README: 0.1)",
+                   "relabel": RELABEL_DOC}
 
     def __init__(self, **hparams):
         super().__init__(**hparams)

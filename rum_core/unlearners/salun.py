@@ -1,25 +1,6 @@
-"""SalUn: random-label unlearning restricted to the weights most salient for the forget set.
-
-Fan et al. (2024, ICLR) "SalUn: empowering machine unlearning via gradient-based weight saliency".
-
-1. Saliency: g = ∇_θ Σ_{i ∈ S} CE(f_θ(x_i), y_i) at the model given, accumulated over the forget set
-   without any optimizer step (eval mode, no augmentation).
-2. Mask: rank |g| globally over all parameters and keep the largest fraction τ (``mask_ratio``) trainable;
-   ``k = ⌊τ·N⌋`` entries, ties broken by position so the mask is deterministic.
-3. Random-label training (as :mod:`.random_label`, wrong labels redrawn every epoch unless
-   ``relabel="once"``) in which every un-selected weight stays bit-identical.
-   Zeroing its gradient is not enough (weight decay and momentum would still move it), so during training
-   each parameter is reparametrized as ``where(mask, θ_trainable, θ_frozen)``: the network always computes
-   with the frozen values there, whatever the optimizer does to the trainable copy, and the final weights
-   are read back through the same ``where``.
-
-Known upstream bug (Zhao et al.'s copy): the mask kept the SMALLEST gradients and was computed while taking
-optimizer steps. The fixed behaviour is the default; the old selection is only available by asking for
-``selection="smallest_legacy"`` (and is still computed without steps).
-
-Defaults: τ = 0.5 (SalUn); 10 epochs, lr 0.1 from the authors' README (``main_random.py --unlearn RL``);
-the shared recipe otherwise (SGD momentum 0.9, weight decay 5e-4, batch 256, constant learning rate).
-"""
+"""SalUn (:class:`SalUn`): random-label unlearning restricted to the weights most salient for the forget set,
+and its parts: the saliency mask (:func:`saliency_mask`) and training with the rest frozen exactly
+(:func:`frozen_outside_mask`)."""
 
 from __future__ import annotations
 
@@ -32,7 +13,7 @@ from torch.nn.utils import parametrize
 
 from ..training import fit
 from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
-from .random_label import check_relabel, relabelled_training_set
+from .random_label import RELABEL_DOC, check_relabel, relabelled_training_set
 
 __all__ = ["SalUn", "SELECTIONS", "forget_gradient_magnitudes", "mask_from_scores", "saliency_mask",
            "frozen_outside_mask"]
@@ -144,9 +125,37 @@ def frozen_outside_mask(model: nn.Module, masks: dict[str, torch.Tensor]):
 
 @register
 class SalUn(Unlearner):
+    """SalUn: random-label unlearning restricted to the weights most salient for the forget set.
+
+    1. Saliency: g = ∇_θ Σ_{i ∈ S} CE(f_θ(x_i), y_i) at the model given, accumulated over the forget set
+       without any optimizer step (eval mode, no augmentation).
+    2. Mask: rank |g| globally over all parameters and keep the largest fraction τ (``mask_ratio``)
+       trainable; ``k = ⌊τ·N⌋`` entries, ties broken by position so the mask is deterministic. It is
+       recorded in ``extras["mask"]``.
+    3. Random-label training (as ``random_label``) in which every un-selected weight stays bit-identical.
+       Zeroing its gradient is not enough (weight decay and momentum would still move it), so during
+       training each parameter is reparametrized as ``where(mask, θ_trainable, θ_frozen)``: the network
+       always computes with the frozen values there, whatever the optimizer does to the trainable copy,
+       and the final weights are read back through the same ``where``.
+
+    Known upstream bug (Zhao et al.'s copy): the mask kept the SMALLEST gradients and was computed while
+    taking optimizer steps. The fixed behaviour is the default; the old selection is only available by
+    asking for ``selection="smallest_legacy"`` (and is still computed without steps).
+    """
+
     name = "salun"
+    loss = ("minimize CE over R ∪ S̃ (S with random wrong labels, as random_label) with only the ⌊τ·N⌋ weights "
+            "of largest |∇_θ CE(S)| trained; every other weight stays exactly fixed")
+    citation = ("Fan, Liu, Zhang, Wei, Wong and Liu (2024), \"SalUn: empowering machine unlearning via "
+                "gradient-based weight saliency in both image classification and generation\", ICLR")
     defaults = {**TRAIN_DEFAULTS, "epochs": 10, "lr": 0.1, "mask_ratio": 0.5, "selection": "largest",
                 "relabel": "epoch"}
+    hparam_docs = {"epochs": "passes over R ∪ S̃ (the authors' README, main_random.py --unlearn RL: 10)",
+                   "lr": "learning rate (the authors' README: 0.1)",
+                   "mask_ratio": "τ ∈ [0, 1], the fraction of all weights that is trained (SalUn: 0.5)",
+                   "selection": "which weights the mask keeps: 'largest' saliency (SalUn), or 'smallest_legacy', "
+                                "the bug of the authors' copy, to reproduce it",
+                   "relabel": RELABEL_DOC}
 
     def __init__(self, **hparams):
         super().__init__(**hparams)

@@ -1,31 +1,5 @@
-"""SCRUB: a student that obeys its teacher on the retain set and disobeys it on the forget set.
-
-Kurmanji et al. (2023, NeurIPS) "Towards unbounded machine unlearning". The teacher is a frozen copy of the
-original model, the student starts from it. With KL_T(t ‖ s) = T² · KL(softmax(t/T) ‖ softmax(s/T)) averaged
-over a batch (the RepDistiller ``DistillKL`` the SCRUB code uses), each epoch e = 1 … E runs
-
-* a max epoch, only for e ≤ ``msteps``: over forget batches, minimize −KL_T(teacher ‖ student)
-  (push the student away from the teacher);
-* a min epoch, every epoch: over retain batches, minimize γ·CE + α·KL_T(teacher ‖ student).
-
-Max steps come before min steps within an epoch (as in the SCRUB code), so in epoch 1 they start from
-student = teacher, where the KL and its gradient are zero: they bite from epoch 2 on, once min steps have
-moved the student. Every batch is its own optimizer step (max and min steps are never summed into one
-loss). One SGD optimizer (momentum and weight decay of the shared recipe) runs through both kinds of steps,
-as in the SCRUB code, with the recipe's schedule over all steps of the run: a constant learning rate by
-default, as the authors' (see :data:`~rum_core.unlearners.TRAIN_DEFAULTS`). Batches and augmentation come
-from one generator seeded by the run's seed. The 1-based epochs that ran max steps are recorded in
-``ctx.extras["max_epochs"]``.
-
-Cost: gradient evaluations count the student's forward + backward passes; the teacher's forward passes
-(one per example seen) are extra and only show in wall time.
-
-Defaults: 5 epochs, lr 5e-3, T = 4 from the authors' README (Zhao et al. 2024; ``--unlearn SCRUB``; its
-README uses msteps 4, the paper notes 2–4; 2 here). The README leaves γ and the KL weight to the command
-line; γ = 0.99 and α = 0.001 are the values of SCRUB's own large-scale CIFAR-10 experiments
-(github.com/meghdadk/SCRUB, ``large_scale_unlearning.ipynb``: ``args.gamma = 0.99``, ``args.alpha = 0.001``,
-``args.kd_T = 4``, ``args.msteps = 2``).
-"""
+"""SCRUB (:class:`Scrub`): a student that obeys its teacher on the retain set and disobeys it on the forget
+set, and its distillation loss (:func:`distill_kl`)."""
 
 from __future__ import annotations
 
@@ -37,7 +11,7 @@ import torch.nn.functional as F
 
 from .._progress import progress
 from ..training import augment, make_optimizer, minibatches
-from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
+from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 __all__ = ["Scrub", "distill_kl"]
 
@@ -52,9 +26,47 @@ def distill_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tempe
 
 @register
 class Scrub(Unlearner):
+    """SCRUB: a student that obeys its teacher on the retain set and disobeys it on the forget set.
+
+    The teacher is a frozen copy of the original model, the student starts from it. With
+    KL_T(t ‖ s) = T² · KL(softmax(t/T) ‖ softmax(s/T)) averaged over a batch (the RepDistiller ``DistillKL``
+    the SCRUB code uses), each epoch e = 1 … E runs
+
+    * a max epoch, only for e ≤ ``msteps``: over forget batches, minimize −KL_T(teacher ‖ student)
+      (push the student away from the teacher);
+    * a min epoch, every epoch: over retain batches, minimize γ·CE + α·KL_T(teacher ‖ student).
+
+    Max steps come before min steps within an epoch (as in the SCRUB code), so in epoch 1 they start from
+    student = teacher, where the KL and its gradient are zero: they bite from epoch 2 on, once min steps have
+    moved the student. Every batch is its own optimizer step (max and min steps are never summed into one
+    loss). One SGD optimizer (momentum and weight decay of the shared recipe) runs through both kinds of steps,
+    as in the SCRUB code, with the recipe's schedule over all steps of the run: a constant learning rate by
+    default, as the authors' (see :data:`~rum_core.unlearners.TRAIN_DEFAULTS`). Batches and augmentation come
+    from one generator seeded by the run's seed. The 1-based epochs that ran max steps are recorded in
+    ``ctx.extras["max_epochs"]``.
+
+    Cost: gradient evaluations count the student's forward + backward passes; the teacher's forward passes
+    (one per example seen) are extra and only show in wall time.
+    """
+
     name = "scrub"
+    loss = ("max steps (epochs e ≤ msteps), over forget batches: minimize −KL_T(teacher ‖ student); min steps "
+            "(every epoch), over retain batches: minimize γ·CE(student) + α·KL_T(teacher ‖ student), where "
+            "KL_T(t ‖ s) = T²·KL(softmax(t/T) ‖ softmax(s/T))")
+    citation = ("Kurmanji, Triantafillou, Hayes and Triantafillou (2023), \"Towards unbounded machine "
+                f"unlearning\", NeurIPS; run as in {PAPER}")
     defaults = {**TRAIN_DEFAULTS, "epochs": 5, "lr": 5e-3, "msteps": 2, "temperature": 4.0,
                 "gamma": 0.99, "alpha": 0.001}
+    hparam_docs = {"epochs": "epochs E, each a max epoch (if e ≤ msteps) then a min epoch (the authors' README, "
+                             "--unlearn SCRUB: 5)",
+                   "lr": "learning rate of both kinds of steps (the authors' README: 5e-3)",
+                   "msteps": "the first epochs that run max steps, an int ≥ 0 (the README: 4, the paper's notes: "
+                             "2–4; SCRUB's large-scale CIFAR-10 notebook: 2)",
+                   "temperature": "T of the distillation KL (the authors' README and SCRUB: 4)",
+                   "gamma": "γ ≥ 0, weight of the retain cross-entropy (SCRUB's large-scale CIFAR-10 experiments, "
+                            "github.com/meghdadk/SCRUB large_scale_unlearning.ipynb: 0.99; the README leaves it "
+                            "to the command line)",
+                   "alpha": "α ≥ 0, weight of the retain KL (the same notebook: 0.001)"}
 
     def __init__(self, **hparams):
         super().__init__(**hparams)
