@@ -278,6 +278,41 @@ def test_neggrad_plus_cycles_the_forget_set(synthetic, fitted_mlp):
     assert len({tuple(rows) for rows in passes[:-1]}) > 1  # each pass in a fresh order
 
 
+def _params_after_sgd(model, loss_of_model, lr: float, steps: int = 1):
+    """Plain SGD by hand: ``steps`` updates θ ← θ − lr·∇loss(θ) on a copy (no momentum effect on a first
+    step, no weight decay), returning the final parameters as one flat vector."""
+    model = copy.deepcopy(model).train()
+    for _ in range(steps):
+        grads = torch.autograd.grad(loss_of_model(model), list(model.parameters()))
+        with torch.no_grad():
+            for p, g in zip(model.parameters(), grads, strict=True):
+                p -= lr * g
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def _flat(model):
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def test_neggrad_plus_step_is_the_gradient_of_its_weighted_loss(synthetic, fitted_mlp):
+    """One step over the whole retain set and the whole forget set (one batch each) equals the hand-computed
+    SGD step on α·CE(R) − (1 − α)·CE(S). Mutations caught: (1 + α) or (2 − α) as the forget weight, a
+    quotient instead of the difference, α/CE(R), the forget term added instead of subtracted."""
+    forget = forget_set(240, 6)
+    retain = np.setdiff1d(np.arange(240), forget)
+    r, f = synthetic.train.subset(retain), synthetic.train.subset(forget)
+    alpha, lr = 0.7, 0.05
+    got = unlearners.make("neggrad_plus", epochs=1, batch_size=512, lr=lr, alpha=alpha, momentum=0.0,
+                          weight_decay=0.0)(fitted_mlp, synthetic, forget, seed=0).model
+
+    def loss(m):
+        return alpha * F.cross_entropy(m(r.x), r.y) - (1 - alpha) * F.cross_entropy(m(f.x), f.y)
+
+    want = _params_after_sgd(fitted_mlp, loss, lr)
+    assert not torch.allclose(want, _flat(fitted_mlp))  # the step moves the weights
+    torch.testing.assert_close(_flat(got), want, rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # L1-sparse
 
@@ -562,6 +597,53 @@ def test_scrub_max_steps_push_away_from_teacher(digits, fitted_digits):
         teacher = fitted_digits(f.x)
         assert float(distill_kl(pushed(f.x), teacher, 4.0)) > 5 * float(distill_kl(kept(f.x), teacher, 4.0))
     assert forget_loss(pushed, f) > 2 * forget_loss(kept, f)
+
+
+def test_scrub_min_steps_descend_on_gamma_ce_plus_alpha_kl(synthetic):
+    """Two min epochs over the whole retain set in one batch (no max steps) equal two hand-computed SGD
+    steps on γ·CE(student) + α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)), the KL written out here. The
+    first step starts at student = teacher (zero KL gradient), so the second one tests the KL term.
+    Mutations caught: −α·KL, γ/CE, the KL in the other direction or without T², the teacher not frozen."""
+    original = models.build("mlp", synthetic, seed=3, hidden=(32,))  # untrained: large CE gradients
+    forget = forget_set(240, 6)
+    retain = np.setdiff1d(np.arange(240), forget)
+    r = synthetic.train.subset(retain)
+    gamma, alpha, temp, lr = 0.8, 2.0, 3.0, 0.5
+    got = unlearners.make("scrub", epochs=2, msteps=0, batch_size=512, lr=lr, gamma=gamma, alpha=alpha,
+                          temperature=temp, momentum=0.0, weight_decay=0.0)(original, synthetic, forget,
+                                                                            seed=0).model
+    with torch.no_grad():
+        p_teacher = torch.softmax(original.eval()(r.x) / temp, dim=1)
+
+    def loss(m):
+        logits = m(r.x)
+        log_ps = torch.log_softmax(logits / temp, dim=1)
+        kl = (p_teacher * (p_teacher.log() - log_ps)).sum(1).mean() * temp ** 2
+        return gamma * F.cross_entropy(logits, r.y) + alpha * kl
+
+    want = _params_after_sgd(original, loss, lr, steps=2)
+    one_step = _params_after_sgd(original, loss, lr, steps=1)
+    ce_only = _params_after_sgd(original, lambda m: gamma * F.cross_entropy(m(r.x), r.y), lr, steps=2)
+    assert (want - ce_only).abs().max() > 1e-4  # the KL term moves the second step measurably
+    assert (want - one_step).abs().max() > 1e-4
+    torch.testing.assert_close(_flat(got), want, rtol=1e-5, atol=1e-6)
+
+
+def test_scrub_schedule_spans_all_its_steps(synthetic, fitted_mlp, monkeypatch):
+    """A spy on the optimizer factory: SCRUB's schedule is built over every step it takes, max steps
+    (|S| batches in each of the first msteps epochs) and min steps (|R| batches every epoch), so a cosine
+    rate reaches 0 at the run's end, not before. Mutation caught: max epochs counted with e < msteps."""
+    from rum_core.unlearners import scrub as scrub_module
+
+    asked = []
+    real = scrub_module.make_optimizer
+    monkeypatch.setattr(scrub_module, "make_optimizer",
+                        lambda params, cfg, total: asked.append(total) or real(params, cfg, total))
+    forget, bs = forget_set(240, 6), 16
+    nf, nr = len(forget), 240 - len(forget)
+    ctx = run_ctx("scrub", fitted_mlp, synthetic, forget, epochs=3, msteps=2, batch_size=bs, schedule="cosine")
+    assert ctx.extras["max_epochs"] == [1, 2]
+    assert asked == [2 * math.ceil(nf / bs) + 3 * math.ceil(nr / bs)]
 
 
 def test_distill_kl_matches_definition():
