@@ -10,6 +10,15 @@ in files named by a hash of:
 so a changed configuration or a changed algorithm never returns a stale result. Every file is written to a
 temporary name and renamed into place (``os.replace``), so an interrupted run never leaves a half-written
 entry and a rerun resumes from what finished. Model weights are read back with ``weights_only=True``.
+
+Damage is detected, never used: every entry is stored with a checksum file beside it (``<entry>.sha256``:
+the SHA-256 and size of its bytes, written after the entry). On read the entry is checked against it; an
+entry whose bytes changed (a flipped bit, an edited digit), that was truncated or emptied, that cannot be
+parsed, or that has no checksum (an interrupted write, or a cache of an older version) is reported by its
+path in a :class:`DamagedCacheEntry` warning, moved aside to ``<entry>.damaged-<n>`` for inspection and
+recomputed. This is why the cache is hand-written rather than ``joblib.Memory``: joblib keys a result by
+the source of the decorated function only, not by that of the rum_core modules it calls (``depends``), and
+it neither checksums its entries nor sets damaged ones aside.
 """
 
 from __future__ import annotations
@@ -19,13 +28,19 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+__all__ = ["cache_dir", "atomic_write", "cache_key", "cache_path", "cached_arrays", "cached_state",
+           "cached_frame", "DamagedCacheEntry", "CHECKSUM_SUFFIX"]
+
 CACHE_ENV = "RUM_CACHE"
+#: Suffix of the checksum file stored beside every cache entry.
+CHECKSUM_SUFFIX = ".sha256"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -99,15 +114,82 @@ def cache_path(kind: str, config: Mapping, suffix: str, depends: Iterable[str] =
     return path
 
 
+class DamagedCacheEntry(UserWarning):
+    """A cache entry failed its check (see the module docstring); it was moved aside and is recomputed."""
+
+
+def _checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + CHECKSUM_SUFFIX)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return f"{digest.hexdigest()} {path.stat().st_size}"
+
+
+def _store(path: Path, write: Callable[[Path], None]) -> None:
+    """Write the entry atomically, then its checksum (so an entry without one was never completed)."""
+    atomic_write(path, write)
+    checksum = _digest(path)
+    atomic_write(_checksum_path(path), lambda tmp: tmp.write_text(checksum + "\n"))
+
+
+def _set_aside(path: Path, why: str) -> None:
+    """Move a damaged entry (and its checksum) out of the way, with a warning that names it."""
+    n = 0
+    while path.with_name(f"{path.name}.damaged-{n}").exists():
+        n += 1
+    aside = path.with_name(f"{path.name}.damaged-{n}")
+    os.replace(path, aside)
+    checksum = _checksum_path(path)
+    if checksum.exists():
+        os.replace(checksum, aside.with_name(aside.name + CHECKSUM_SUFFIX))
+    warnings.warn(f"damaged cache entry {str(path)!r} ({why}): moved aside to {str(aside)!r}; recomputing",
+                  DamagedCacheEntry, stacklevel=3)
+
+
+def _load_verified(path: Path, read: Callable[[Path], object]):
+    """``(True, read(path))`` for an intact entry; ``(False, None)`` when there is none or it was damaged
+    (then it has been set aside with a warning)."""
+    if not path.exists():
+        return False, None
+    checksum = _checksum_path(path)
+    try:
+        expected = checksum.read_text().strip() if checksum.exists() else None
+    except (OSError, UnicodeDecodeError) as err:
+        expected, why = None, f"unreadable checksum: {err}"
+    else:
+        why = "no checksum: an interrupted write or an older cache"
+    if expected is not None:
+        actual = _digest(path)
+        if actual == expected:
+            try:
+                return True, read(path)
+            except Exception as err:  # noqa: BLE001 - any parse failure of a checksummed entry is damage
+                why = f"unreadable although its checksum matches: {type(err).__name__}: {err}"
+        else:
+            why = f"its contents changed: SHA-256 and size {actual}, stored {expected[:80]!r}"
+    _set_aside(path, why)
+    return False, None
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
 def cached_arrays(kind: str, config: Mapping, compute: Callable[[], Mapping[str, np.ndarray]],
                   depends: Iterable[str] = ()) -> dict[str, np.ndarray]:
     """Return the arrays for ``(kind, config)``, computing and storing them (``.npz``) on a miss."""
     path = cache_path(kind, config, ".npz", depends)
-    if path.exists():
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+    hit, arrays = _load_verified(path, _read_npz)
+    if hit:
+        return arrays
     arrays = {k: np.asarray(v) for k, v in compute().items()}
-    atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
+    _store(path, lambda tmp: np.savez(tmp, **arrays))
     return arrays
 
 
@@ -120,10 +202,11 @@ def cached_state(kind: str, config: Mapping, compute: Callable[[], Mapping], dep
     import torch
 
     path = cache_path(kind, config, ".pt", depends)
-    if path.exists():
-        return torch.load(path, map_location="cpu", weights_only=True)
+    hit, state = _load_verified(path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+    if hit:
+        return state
     state = compute()
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    _store(path, lambda tmp: torch.save(state, tmp))
     return state
 
 
@@ -132,8 +215,9 @@ def cached_frame(kind: str, config: Mapping, compute: Callable, depends: Iterabl
     import pandas as pd
 
     path = cache_path(kind, config, ".csv", depends)
-    if path.exists():
-        return pd.read_csv(path)
+    hit, frame = _load_verified(path, pd.read_csv)
+    if hit:
+        return frame
     frame = compute()
-    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    _store(path, lambda tmp: frame.to_csv(tmp, index=False))
     return pd.read_csv(path)  # read back, so a cold and a warm call return identical frames

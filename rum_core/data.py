@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .cache import atomic_write, cache_dir
+from .cache import cache_dir, cached_arrays
 
 __all__ = ["Split", "DataBundle", "load", "available", "check_split", "DataNotFoundError", "ROOT_DATASETS",
            "TRAIN_LABELS_FILES"]
@@ -533,15 +533,14 @@ def _decoded_arrays(root: Path, files: dict[str, list[tuple[Path, int]]], class_
     from an ``.npz`` in the cache keyed by the class order and every file's path, size and mtime."""
     listing = "\n".join(f"{f.relative_to(root)}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
                         for part in ("train", "test") for f, _ in files[part])
-    key = hashlib.sha256(f"{root}\n{'/'.join(class_names)}\n{listing}".encode()).hexdigest()[:20]
-    cached = cache_dir() / "imagefolder" / f"{key}.npz"
-    if cached.exists():
-        with np.load(cached, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    (x_tr, y_tr), (x_te, y_te) = _decode(files["train"]), _decode(files["test"])
-    arrays = {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te}
-    atomic_write(cached, lambda tmp: np.savez(tmp, **arrays))
-    return arrays
+
+    def decode():
+        (x_tr, y_tr), (x_te, y_te) = _decode(files["train"]), _decode(files["test"])
+        return {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te}
+
+    config = {"root": str(root), "classes": list(class_names),
+              "listing_sha256": hashlib.sha256(listing.encode()).hexdigest()}
+    return cached_arrays("imagefolder", config, decode, depends=("data",))
 
 
 def _load_imagefolder(seed: int, root: Path | None) -> _Raw:

@@ -156,3 +156,26 @@ def test_labels_for_epoch_replaces_the_labels_of_each_epoch(synthetic):
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
     with pytest.raises(ValueError, match="labels_for_epoch"):
         training.fit(a, x, y, cfg, labels_for_epoch=lambda e: y[:5], progress_bar=False)
+
+
+def test_a_flipped_bit_in_a_cached_model_is_detected_and_the_model_retrained(synthetic, tmp_path, monkeypatch):
+    """Guards against the cached model that loads silently after one flipped bit (and changes every result
+    computed from it): the damaged entry is named, set aside, and the retrained weights equal the clean ones."""
+    import warnings
+
+    from rum_core import cache
+
+    monkeypatch.setenv("RUM_CACHE", str(tmp_path))
+    cfg = TrainConfig(epochs=2, lr=0.05, batch_size=32)
+    clean, _ = train_model(synthetic, "mlp", cfg, seed=0, model_kwargs={"hidden": (16,)})
+    (entry,) = (tmp_path / "trained-model").glob("*.pt")
+    data = bytearray(entry.read_bytes())
+    data[len(data) - 2000] ^= 0x10  # inside the stored weights, near the end of the archive
+    entry.write_bytes(bytes(data))
+    with pytest.warns(cache.DamagedCacheEntry, match=entry.name):
+        again, _ = train_model(synthetic, "mlp", cfg, seed=0, model_kwargs={"hidden": (16,)})
+    for a, b in zip(clean.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cache.DamagedCacheEntry)  # the new entry is intact
+        train_model(synthetic, "mlp", cfg, seed=0, model_kwargs={"hidden": (16,)})
