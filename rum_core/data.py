@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from .cache import cache_dir, cached_arrays
+from .validation import check_indices
 
 __all__ = ["Split", "DataBundle", "load", "available", "check_split", "DataNotFoundError", "ROOT_DATASETS",
            "TRAIN_LABELS_FILES"]
@@ -632,23 +633,6 @@ def load(name: str = "digits", *, seed: int = 0, root: str | os.PathLike | None 
     return _bundle(*raw, val_size=int(val_size), seed=int(seed))
 
 
-def _as_index_array(name: str, idx, n: int) -> np.ndarray:
-    arr = np.asarray(idx)
-    if arr.dtype == bool:
-        raise TypeError(f"{name} must be an array of integer indices, not a boolean mask "
-                        f"(use np.flatnonzero(mask))")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must contain integer indices, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64).ravel()
-    bad = arr[(arr < 0) | (arr >= n)]
-    if bad.size:
-        raise ValueError(f"{name} has indices out of range [0, {n}): {bad[:5].tolist()}")
-    uniq, counts = np.unique(arr, return_counts=True)
-    if (counts > 1).any():
-        raise ValueError(f"{name} has duplicated indices: {uniq[counts > 1][:5].tolist()}")
-    return arr
-
-
 def check_split(n_train: int, forget_idx, retain_idx=None) -> tuple[np.ndarray, np.ndarray]:
     """Validate forget / retain index sets into a training split of ``n_train`` examples.
 
@@ -658,13 +642,13 @@ def check_split(n_train: int, forget_idx, retain_idx=None) -> tuple[np.ndarray, 
         ValueError: for an empty forget set, indices out of range or duplicated, or overlapping sets.
         TypeError: for boolean masks or non-integer indices.
     """
-    forget = _as_index_array("forget_idx", forget_idx, n_train)
+    forget = check_indices("forget_idx", forget_idx, n_train)
     if forget.size == 0:
         raise ValueError("forget_idx is empty: there is nothing to unlearn")
     if retain_idx is None:
         retain = np.setdiff1d(np.arange(n_train, dtype=np.int64), forget)
     else:
-        retain = _as_index_array("retain_idx", retain_idx, n_train)
+        retain = check_indices("retain_idx", retain_idx, n_train)
         overlap = np.intersect1d(forget, retain)
         if overlap.size:
             raise ValueError(f"forget_idx and retain_idx overlap at {overlap.size} indices, "

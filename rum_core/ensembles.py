@@ -46,6 +46,7 @@ from . import models as _models
 from ._progress import progress
 from .data import DataBundle
 from .training import TrainConfig, default_device, fit, predict_logits
+from .validation import check_seeds
 
 __all__ = ["DESIGNS", "inclusion_design", "model_seeds", "MLPStack", "SplitOutputs", "EnsembleResult",
            "train_ensemble", "train_mlp_stack", "mlp_layer_sizes", "mlp_train_flops", "is_batchable"]
@@ -418,7 +419,7 @@ def train_mlp_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Trai
         raise ValueError("the batched trainer does not implement augmentation; use train_ensemble (loop)")
     x, y = bundle.train.x, bundle.train.y
     subs = _as_subsets(subsets, len(y))
-    seeds = [int(s) for s in seeds]
+    seeds = check_seeds(seeds)
     if len(seeds) != len(subs):
         raise ValueError(f"got {len(subs)} subsets but {len(seeds)} seeds")
     dev = default_device() if device is None else torch.device(device)
@@ -559,7 +560,7 @@ def train_ensemble(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Train
     start = time.perf_counter()
     n = len(bundle.train)
     subs = _as_subsets(subsets, n)
-    seeds = np.asarray([int(s) for s in seeds], dtype=np.int64)
+    seeds = np.asarray(check_seeds(seeds), dtype=np.int64)
     if len(seeds) != len(subs):
         raise ValueError(f"got {len(subs)} subsets but {len(seeds)} seeds")
     k_models = len(seeds)

@@ -23,6 +23,7 @@ from .metrics import accuracy, compare_reports, model_report
 from .partition import random_forget_set
 from .profiles import Profile
 from .training import train_model
+from .validation import check_seeds
 
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
            "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "RUM_FORGET_SETS",
@@ -84,9 +85,7 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
     """
     specs = _method_specs(profile, methods)
     forget_sets = forget_sets or random_forget_sets(profile)
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds is empty")
+    seeds = check_seeds(seeds)
 
     def compute() -> pd.DataFrame:
         bundle = load_data(profile)
@@ -387,9 +386,7 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
     for label, v in cells.items():
         if not isinstance(v, _rum.Variant):
             raise TypeError(f"cell {label!r} must be a rum_core.rum.Variant, got {type(v).__name__}")
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds is empty")
+    seeds = check_seeds(seeds)
     if refine_by != "memorization":
         from .memorization import PROXIES
 
@@ -518,9 +515,7 @@ def rum_selection(profile: Profile, candidates: Sequence[str] = ("identity", *RU
     from . import rum as _rum
     from .cache import cached_frame
 
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds is empty")
+    seeds = check_seeds(seeds)
     bad = [c for c in criteria if c not in ("oracle", "held_out")]
     if bad or not criteria:
         raise ValueError(f"criteria must be among ('oracle', 'held_out'), got {list(criteria)}")

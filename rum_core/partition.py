@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metrics.entanglement import _embeddings, entanglement_score
+from .validation import check_indices, check_int
 
 __all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled", "es_forget_sets",
            "PAPER_ES_PICKS", "PAPER_ES_GROUPS", "PAPER_ES", "set_entanglement", "ES_LAYERS", "layer_embeddings", "scaled_es_picks",
@@ -132,20 +133,15 @@ class ESForgetSets:
 
 
 def set_entanglement(emb: np.ndarray, idx: np.ndarray) -> float:
-    """ES of the examples ``idx`` of an (N, d) embedding against all the others (midpoint centre)."""
+    """ES of the examples ``idx`` of an (N, d) embedding against all the others (midpoint centre).
+
+    Raises:
+        ValueError / TypeError: as :func:`rum_core.validation.check_indices` (negative, duplicated, out of
+            range, non-integer indices), or an empty set.
+    """
     mask = np.zeros(len(emb), dtype=bool)
-    mask[idx] = True
+    mask[check_indices("idx", idx, len(emb), allow_empty=False)] = True
     return entanglement_score(emb[~mask], emb[mask])
-
-
-def _int_arg(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        upper = "" if high is None else f" and ≤ {high}"
-        raise ValueError(f"{name} must be ≥ {low}{upper}, got {value}")
-    return value
 
 
 def _centroid_ranking(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +179,7 @@ def es_groups(embeddings, *, n_groups: int = PAPER_ES_GROUPS, picks: Mapping[str
     """
     emb = _embeddings("embeddings", embeddings)
     n = len(emb)
-    n_groups = _int_arg("n_groups", n_groups, 2)
+    n_groups = check_int("n_groups", n_groups, low=2)
     if n_groups > n:
         raise ValueError(f"n_groups = {n_groups} is more than the {n} examples in embeddings")
     if picks is None:
@@ -296,13 +292,13 @@ def es_controlled(embeddings, *, size: int, levels: Sequence[str] = ("low", "med
     n = len(emb)
     if n < 2:
         raise ValueError(f"embeddings needs at least 2 examples to split into forget and retain, got {n}")
-    size = _int_arg("size", size, 1, n - 1)
+    size = check_int("size", size, low=1, high=n - 1)
     levels, shares = _levels_and_fractions(levels, fractions)
     if isinstance(far_quantile, bool) or not isinstance(far_quantile, (int, float, np.integer, np.floating)):
         raise TypeError(f"far_quantile must be a number in (0, 1], got {far_quantile!r}")
     if not 0.0 < float(far_quantile) <= 1.0:
         raise ValueError(f"far_quantile = {far_quantile} is not in (0, 1]")
-    seed = _int_arg("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     rng = np.random.default_rng(seed)
 
     if isinstance(anchor, str):
@@ -315,7 +311,7 @@ def es_controlled(embeddings, *, size: int, levels: Sequence[str] = ("low", "med
         else:
             raise ValueError(f"anchor must be 'random', 'far' or an example index, got {anchor!r}")
     else:
-        a = _int_arg("anchor", anchor, 0, n - 1)
+        a = check_int("anchor", anchor, low=0, high=n - 1)
     pool = rng.permutation(n).astype(np.int64)
     dist = np.linalg.norm(emb - emb[a], axis=1)
     order = np.lexsort((np.arange(n), dist)).astype(np.int64)
@@ -440,7 +436,7 @@ def scaled_es_picks(n_groups: int) -> dict[str, int]:
     Raises:
         ValueError: fewer than 6 groups (the three picks would not be distinct).
     """
-    n_groups = _int_arg("n_groups", n_groups, 6)
+    n_groups = check_int("n_groups", n_groups, low=6)
     k = PAPER_ES_GROUPS
     return {"low": PAPER_ES_PICKS["low"] * n_groups // k, "medium": PAPER_ES_PICKS["medium"] * n_groups // k,
             "high": n_groups - 1}
@@ -496,7 +492,7 @@ def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: boo
         ValueError: NaN scores under ``nan_policy="raise"``, or fewer than 3n usable examples.
     """
     s = _scores_vector(scores)
-    n = _int_arg("n", n, 1)
+    n = check_int("n", n, low=1)
     if nan_policy not in ("raise", "omit"):
         raise ValueError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
     nan = np.isnan(s)
@@ -508,9 +504,7 @@ def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: boo
         s, center = -s, -center
     usable = ~nan
     if exclude is not None:
-        from .data import _as_index_array
-
-        usable[_as_index_array("exclude", exclude, len(s))] = False
+        usable[check_indices("exclude", exclude, len(s))] = False
     valid = np.flatnonzero(usable)
     if len(valid) < 3 * n:
         raise ValueError(f"three disjoint groups of {n} need {3 * n} scored examples, got {len(valid)}")
@@ -565,11 +559,11 @@ def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:
     for name in sorted(arrays):
         if name not in counts:
             continue
-        c = _int_arg(f"n_each[{name!r}]", counts[name], 0)
+        c = check_int(f"n_each[{name!r}]", counts[name], low=0)
         members = np.sort(arrays[name])
         if c > len(members):
             raise ValueError(f"cannot draw {c} examples from group {name!r} of {len(members)}")
-        rng = np.random.default_rng([_int_arg("seed", seed, 0), *name.encode()])
+        rng = np.random.default_rng([check_int("seed", seed, low=0), *name.encode()])
         parts.append(members[rng.choice(len(members), size=c, replace=False)])
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
@@ -604,7 +598,7 @@ def memorization_forget_sets(profile, level: str, *, scores=None, n: int | None 
     """
     if level not in MEMORIZATION_LEVELS:
         raise ValueError(f"level must be one of {list(MEMORIZATION_LEVELS)}, got {level!r}")
-    n = _int_arg("n", profile.memorization_group_size if n is None else n, 1)
+    n = check_int("n", profile.memorization_group_size if n is None else n, low=1)
     if not isinstance(flip, (bool, np.bool_)):
         raise TypeError(f"flip must be a bool, got {flip!r}")
     center = float(medium_center)
@@ -621,8 +615,8 @@ def memorization_forget_sets(profile, level: str, *, scores=None, n: int | None 
             raise ValueError(f"profile {profile.name!r} has no memorization_models (it relies on published "
                              f"scores): pass scores=, e.g. 1 − C-scores from "
                              f"rum_core.memorization.load_cscores, or n_models=")
-        settings["models"] = _int_arg("n_models", models, 2)
-        settings["seed"] = _int_arg("estimate_seed", estimate_seed, 0)
+        settings["models"] = check_int("n_models", models, low=2)
+        settings["seed"] = check_int("estimate_seed", estimate_seed, low=0)
     if center != 0.5:
         settings["center"] = center
     if flip:

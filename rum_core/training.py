@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -21,12 +22,26 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._progress import progress
+from .validation import check_choice, check_indices, check_int, check_number
 
 __all__ = ["TrainConfig", "FitLog", "default_device", "fit", "predict_logits", "predict_proba", "predict",
            "train_model", "minibatches", "augment", "make_optimizer"]
 
 AUGMENTATIONS = (None, "crop", "crop_flip")
 SCHEDULES = ("cosine", "constant")
+
+#: The type and range of every field of a training recipe: ``check(name, value) -> value`` (the
+#: validators of :mod:`rum_core.validation`). :class:`TrainConfig` and the unlearners' shared
+#: hyperparameters are validated by this one table, so 2.7 epochs or lr=nan are refused alike everywhere.
+TRAIN_CHECKS = {
+    "epochs": partial(check_int, low=0),
+    "lr": partial(check_number, low=0, low_open=True),
+    "batch_size": partial(check_int, low=1),
+    "momentum": partial(check_number, low=0, high=1, high_open=True),
+    "weight_decay": partial(check_number, low=0),
+    "schedule": partial(check_choice, choices=SCHEDULES),
+    "augment": partial(check_choice, choices=AUGMENTATIONS),
+}
 
 
 @dataclass(frozen=True)
@@ -44,16 +59,9 @@ class TrainConfig:
     augment: str | None = None
 
     def __post_init__(self):
-        if not isinstance(self.epochs, int) or self.epochs < 0:
-            raise ValueError(f"epochs must be a non-negative int, got {self.epochs!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not isinstance(self.batch_size, int) or self.batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if self.augment not in AUGMENTATIONS:
-            raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {self.augment!r}")
+        # validated by type and range (TRAIN_CHECKS): 2.7 epochs or "3" are refused, not truncated
+        for name, check in TRAIN_CHECKS.items():
+            object.__setattr__(self, name, check(name, getattr(self, name)))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -229,7 +237,8 @@ def train_model(bundle, model_name: str, cfg: TrainConfig, *, seed: int = 0, tra
     from .cache import cached_state
 
     model_kwargs = dict(model_kwargs or {})
-    idx = np.arange(len(bundle.train)) if train_idx is None else np.sort(np.asarray(train_idx, dtype=np.int64))
+    idx = (np.arange(len(bundle.train)) if train_idx is None
+           else np.sort(check_indices("train_idx", train_idx, len(bundle.train), allow_empty=False)))
     dev = _device(device)
 
     def compute():

@@ -110,21 +110,24 @@ def test_help_says_what_the_method_does_its_loss_and_its_citation(name):
 
 
 def test_register_refuses_a_method_that_does_not_document_itself():
-    """A method without a loss, a citation, a docstring, or a meaning for each hyperparameter is refused,
-    and nothing is registered."""
+    """A method without a loss, a citation, a docstring, or a meaning and a check for each hyperparameter is
+    refused, and nothing is registered."""
     before = unlearners.available()
 
     def method(**attrs):
         namespace = {"__doc__": "A method that does something to a model for this test.", "name": "doc_test",
                      "loss": "minimize nothing", "citation": "Nobody (2024), a test",
                      "defaults": {"epochs": 3, "gain": 1.0}, "hparam_docs": {"epochs": "how many epochs",
-                                                                          "gain": "how much gain"}}
+                                                                          "gain": "how much gain"},
+                     "hparam_checks": {"gain": lambda name, value: value}}
         namespace.update(attrs)
         return type("DocTest", (base.Unlearner,), namespace)
 
     for bad, match in [({"loss": ""}, "loss"), ({"citation": " "}, "citation"), ({"__doc__": None}, "docstring"),
                        ({"hparam_docs": {"epochs": "how many epochs"}}, "gain"),
-                       ({"hparam_docs": {"epochs": "e", "gain": "g", "other": "o"}}, "other")]:
+                       ({"hparam_docs": {"epochs": "e", "gain": "g", "other": "o"}}, "other"),
+                       ({"hparam_checks": {}}, r"without hparam_checks \['gain'\]"),
+                       ({"hparam_checks": {"gain": abs, "other": abs}}, "other")]:
         with pytest.raises(TypeError, match=match):
             unlearners.register(method(**bad))
     assert unlearners.available() == before

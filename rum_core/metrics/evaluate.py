@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from ..validation import check_indices
 from .accuracy import tow
 from .mia import (
     _seed,
@@ -47,7 +48,7 @@ def model_logits(model: torch.nn.Module, bundle, idx=None, split: str = "train")
         TypeError: for a model that is not an ``nn.Module``, a bundle that is not a ``DataBundle``,
             or a boolean / non-integer ``idx``.
     """
-    from ..data import DataBundle, _as_index_array
+    from ..data import DataBundle
     from ..training import predict_logits
 
     _check_model("model", model)
@@ -57,7 +58,7 @@ def model_logits(model: torch.nn.Module, bundle, idx=None, split: str = "train")
         raise ValueError(f"split must be one of {_SPLITS}, got {split!r}")
     data = getattr(bundle, split)
     if idx is not None:
-        idx = _as_index_array("idx", idx, len(data))
+        idx = check_indices("idx", idx, len(data))
         if idx.size == 0:
             raise ValueError("idx is empty")
         data = data.subset(idx)

@@ -19,7 +19,7 @@ import copy
 import inspect
 import textwrap
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -28,7 +28,7 @@ import torch
 
 from ..data import DataBundle, check_split
 from ..models import Classifier
-from ..training import TrainConfig
+from ..training import TRAIN_CHECKS, TrainConfig
 
 __all__ = ["Unlearner", "Unlearned", "UnlearnContext", "register", "make", "available", "TRAIN_DEFAULTS",
            "TRAIN_HPARAM_DOCS", "PAPER", "HPARAMS_HEADING"]
@@ -107,13 +107,24 @@ class Unlearner:
     defaults: ClassVar[Mapping[str, Any]] = {}
     #: Meaning and source of each default not described by :data:`TRAIN_HPARAM_DOCS`.
     hparam_docs: ClassVar[Mapping[str, str]] = {}
+    #: ``check(name, value) -> value`` (type and range) of each hyperparameter not covered by
+    #: :data:`rum_core.training.TRAIN_CHECKS`; applied by ``__init__`` before any work.
+    hparam_checks: ClassVar[Mapping[str, Callable[[str, Any], Any]]] = {}
 
     def __init__(self, **hparams):
+        """Configure the method; every hyperparameter is checked by type and range here, before any work.
+
+        Raises:
+            ValueError: an unknown hyperparameter (listing the valid ones), a value out of range or NaN.
+            TypeError: a value of the wrong type (``epochs=2.7``, ``epochs="3"``, ``lr=True``).
+        """
         unknown = sorted(set(hparams) - set(self.defaults))
         if unknown:
             raise ValueError(f"unknown hyperparameter(s) {unknown} for {self.name!r}; "
                              f"valid: {sorted(self.defaults)}")
-        self.hparams: dict[str, Any] = {**self.defaults, **hparams}
+        checks = {**TRAIN_CHECKS, **self.hparam_checks}
+        self.hparams: dict[str, Any] = {key: checks[key](key, value)
+                                        for key, value in {**self.defaults, **hparams}.items()}
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.hparams.items() if self.defaults.get(k) != v}
@@ -190,8 +201,8 @@ def register(cls: type[Unlearner]) -> type[Unlearner]:
 
     Raises:
         ValueError: an empty or already registered name.
-        TypeError: a method without a docstring, ``loss`` or ``citation``, or whose ``hparam_docs`` miss a
-            hyperparameter or describe one it does not have.
+        TypeError: a method without a docstring, ``loss`` or ``citation``, or whose ``hparam_docs`` or
+            ``hparam_checks`` miss a hyperparameter or name one it does not have.
     """
     if not cls.name or cls.name in _REGISTRY:
         raise ValueError(f"unlearner name {cls.name!r} is empty or already registered")
@@ -199,10 +210,12 @@ def register(cls: type[Unlearner]) -> type[Unlearner]:
     missing = [what for what, value in (("a docstring", own_doc), ("loss", cls.loss), ("citation", cls.citation))
                if not (value or "").strip()]
     undocumented = sorted(set(cls.defaults) - set(_hparam_docs(cls)))
-    stale = sorted(set(cls.hparam_docs) - set(cls.defaults))
-    if missing or undocumented or stale:
+    stale = sorted((set(cls.hparam_docs) | set(cls.hparam_checks)) - set(cls.defaults))
+    unchecked = sorted(set(cls.defaults) - set(TRAIN_CHECKS) - set(cls.hparam_checks))
+    if missing or undocumented or stale or unchecked:
         raise TypeError(f"unlearner {cls.name!r} is not fully documented: missing {missing}, hyperparameters "
-                        f"without hparam_docs {undocumented}, hparam_docs of unknown hyperparameters {stale}")
+                        f"without hparam_docs {undocumented} or without hparam_checks {unchecked}, docs or "
+                        f"checks of unknown hyperparameters {stale}")
     cls.__doc__ = f"{inspect.cleandoc(own_doc)}\n\n{_reference_doc(cls)}\n"
     cls.__signature__ = inspect.Signature([inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY,
                                                              default=cls.defaults[key]) for key in _hparam_docs(cls)])

@@ -3,11 +3,14 @@ inverse Hessian, and its parts (:func:`per_example_grads`, :func:`woodfisher_ihv
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from ..validation import check_choice, check_int, check_number
 from .base import PAPER, UnlearnContext, Unlearner, register
 from .random_label import stream_generator
 
@@ -175,18 +178,8 @@ class Influence(Unlearner):
                    "params": "'all' parameters, or 'head' (the final linear layer alone; what the paper "
                              "profile uses, since per-example gradients of a whole ResNet-18 do not fit)",
                    "batch_size": "examples per gradient batch (memory only: the result does not depend on it)"}
-
-    def __init__(self, **hparams):
-        super().__init__(**hparams)
-        h = self.hparams
-        if h["params"] not in PARAM_SETS:
-            raise ValueError(f"params must be one of {PARAM_SETS}, got {h['params']!r}")
-        if not float(h["damping"]) > 0:
-            raise ValueError(f"damping must be positive, got {h['damping']!r}")
-        if not isinstance(h["n_samples"], int) or h["n_samples"] < 0:
-            raise ValueError(f"n_samples must be a non-negative int, got {h['n_samples']!r}")
-        if not isinstance(h["batch_size"], int) or h["batch_size"] <= 0:
-            raise ValueError(f"batch_size must be a positive int, got {h['batch_size']!r}")
+    hparam_checks = {"alpha": check_number, "damping": partial(check_number, low=0, low_open=True),
+                     "n_samples": partial(check_int, low=0), "params": partial(check_choice, choices=PARAM_SETS)}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         h = self.hparams

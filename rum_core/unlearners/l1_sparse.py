@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from ..training import fit
+from ..validation import check_number
 from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 __all__ = ["L1Sparse", "l1_coefficient", "l1_norm"]
@@ -42,11 +45,7 @@ class L1Sparse(Unlearner):
                    "lr": "learning rate (the authors' README: 0.01)",
                    "alpha": "the L1 coefficient α at the first step, ≥ 0 (the README leaves it to a search over "
                             "5e-4 … 0.2; its low end here)"}
-
-    def __init__(self, **hparams):
-        super().__init__(**hparams)
-        if not float(self.hparams["alpha"]) >= 0:
-            raise ValueError(f"alpha must be a non-negative number, got {self.hparams['alpha']!r}")
+    hparam_checks = {"alpha": partial(check_number, low=0)}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         alpha = float(self.hparams["alpha"])

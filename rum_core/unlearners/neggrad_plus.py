@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 
 from ..training import augment
+from ..validation import check_number
 from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 from .neggrad import sgd_epochs
 from .random_label import stream_generator
@@ -43,11 +46,7 @@ class NegGradPlus(Unlearner):
                    "lr": "learning rate (the authors' README: 0.01)",
                    "alpha": "weight α ∈ [0, 1] of the retain term; 1 − α weighs the forget term (the README "
                             "searches 0.95–0.99; its high end here)"}
-
-    def __init__(self, **hparams):
-        super().__init__(**hparams)
-        if not 0.0 <= float(self.hparams["alpha"]) <= 1.0:
-            raise ValueError(f"alpha must lie in [0, 1], got {self.hparams['alpha']!r}")
+    hparam_checks = {"alpha": partial(check_number, low=0, high=1)}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         cfg = self.train_config()

@@ -4,14 +4,17 @@ and the relabelling SalUn shares (:func:`relabelled_training_set`)."""
 from __future__ import annotations
 
 import zlib
+from functools import partial
 
 import numpy as np
 import torch
 
 from ..training import fit
+from ..validation import check_choice
 from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
-__all__ = ["RandomLabel", "RELABEL", "random_other_labels", "relabelled_training_set", "stream_generator"]
+__all__ = ["RandomLabel", "RELABEL", "random_other_labels", "relabelled_training_set", "stream_generator",
+           "RELABEL_DOC"]
 
 #: When random-label methods draw their wrong labels: every epoch (the authors' loops) or once.
 RELABEL = ("epoch", "once")
@@ -50,20 +53,13 @@ def random_other_labels(y, num_classes: int, generator: torch.Generator) -> torc
     return (y + shift.to(y.device)) % num_classes
 
 
-def check_relabel(relabel) -> str:
-    """``relabel`` if it is one of :data:`RELABEL`, else a ValueError naming it."""
-    if relabel not in RELABEL:
-        raise ValueError(f"relabel must be one of {RELABEL}, got {relabel!r}")
-    return relabel
-
-
 def relabelled_training_set(ctx: UnlearnContext, relabel: str = "epoch", stream: str = "random_label"):
     """The retain set followed by the forget set, as ``(x, labels_for_epoch)`` for :func:`~rum_core.training.fit`.
 
     ``labels_for_epoch(e)`` is the retain labels followed by random other labels of the forget examples:
     drawn for epoch ``e`` (``relabel="epoch"``) or for epoch 0 whatever ``e`` (``"once"``).
     """
-    relabel = check_relabel(relabel)
+    relabel = check_choice("relabel", relabel, RELABEL)
     train = ctx.bundle.train
     retain, forget = train.subset(ctx.retain), train.subset(ctx.forget)
     num_classes, seed = ctx.bundle.num_classes, ctx.seed
@@ -100,10 +96,7 @@ class RandomLabel(Unlearner):
     hparam_docs = {"epochs": "passes over R ∪ S̃ (the authors' README, main_random.py --unlearn RL_og: 10)",
                    "lr": "learning rate (the authors' README: 0.1)",
                    "relabel": RELABEL_DOC}
-
-    def __init__(self, **hparams):
-        super().__init__(**hparams)
-        check_relabel(self.hparams["relabel"])
+    hparam_checks = {"relabel": partial(check_choice, choices=RELABEL)}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         x, labels_for_epoch = relabelled_training_set(ctx, self.hparams["relabel"])

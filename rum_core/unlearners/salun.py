@@ -5,6 +5,7 @@ and its parts: the saliency mask (:func:`saliency_mask`) and training with the r
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -12,8 +13,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..training import fit
+from ..validation import check_choice, check_number
 from .base import TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
-from .random_label import RELABEL_DOC, check_relabel, relabelled_training_set
+from .random_label import RELABEL, RELABEL_DOC, relabelled_training_set
 
 __all__ = ["SalUn", "SELECTIONS", "forget_gradient_magnitudes", "mask_from_scores", "saliency_mask",
            "frozen_outside_mask"]
@@ -156,14 +158,9 @@ class SalUn(Unlearner):
                    "selection": "which weights the mask keeps: 'largest' saliency (SalUn), or 'smallest_legacy', "
                                 "the bug of the authors' copy, to reproduce it",
                    "relabel": RELABEL_DOC}
-
-    def __init__(self, **hparams):
-        super().__init__(**hparams)
-        if self.hparams["selection"] not in SELECTIONS:
-            raise ValueError(f"selection must be one of {SELECTIONS}, got {self.hparams['selection']!r}")
-        if not 0.0 <= float(self.hparams["mask_ratio"]) <= 1.0:
-            raise ValueError(f"mask_ratio must lie in [0, 1], got {self.hparams['mask_ratio']!r}")
-        check_relabel(self.hparams["relabel"])
+    hparam_checks = {"mask_ratio": partial(check_number, low=0, high=1),
+                     "selection": partial(check_choice, choices=SELECTIONS),
+                     "relabel": partial(check_choice, choices=RELABEL)}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         forget = ctx.bundle.train.subset(ctx.forget)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import math
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
 from .._progress import progress
 from ..training import augment, make_optimizer, minibatches
+from ..validation import check_int, check_number
 from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 __all__ = ["Scrub", "distill_kl"]
@@ -67,17 +69,8 @@ class Scrub(Unlearner):
                             "github.com/meghdadk/SCRUB large_scale_unlearning.ipynb: 0.99; the README leaves it "
                             "to the command line)",
                    "alpha": "α ≥ 0, weight of the retain KL (the same notebook: 0.001)"}
-
-    def __init__(self, **hparams):
-        super().__init__(**hparams)
-        h = self.hparams
-        if not isinstance(h["msteps"], int) or h["msteps"] < 0:
-            raise ValueError(f"msteps must be a non-negative int, got {h['msteps']!r}")
-        if not float(h["temperature"]) > 0:
-            raise ValueError(f"temperature must be positive, got {h['temperature']!r}")
-        for key in ("gamma", "alpha"):
-            if not float(h[key]) >= 0:
-                raise ValueError(f"{key} must be non-negative, got {h[key]!r}")
+    hparam_checks = {"msteps": partial(check_int, low=0), "temperature": partial(check_number, low=0, low_open=True),
+                     "gamma": partial(check_number, low=0), "alpha": partial(check_number, low=0)}
 
     def _unlearn(self, ctx: UnlearnContext) -> None:
         cfg = self.train_config()
