@@ -102,6 +102,20 @@ class DataBundle:
     train_source: np.ndarray | None = field(default=None, compare=False, repr=False)
     order_unknown: str | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self):
+        """Refuse splits that no experiment could use honestly: NaN/inf images, labels out of range."""
+        for part, split in (("train", self.train), ("test", self.test), ("val", self.val)):
+            if split is None:
+                continue
+            if len(split.x) != len(split.y):
+                raise ValueError(f"{self.name} {part}: {len(split.x)} images but {len(split.y)} labels")
+            if not bool(torch.isfinite(split.x).all()):
+                raise ValueError(f"{self.name} {part}: {int((~torch.isfinite(split.x)).sum())} image values are "
+                                 f"NaN or infinite")
+            if len(split.y) and (int(split.y.min()) < 0 or int(split.y.max()) >= self.num_classes):
+                raise ValueError(f"{self.name} {part}: labels must lie in [0, {self.num_classes}), got "
+                                 f"{int(split.y.min())} … {int(split.y.max())}")
+
     @property
     def input_shape(self) -> tuple[int, int, int]:
         return tuple(self.train.x.shape[1:])

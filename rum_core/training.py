@@ -131,6 +131,18 @@ def make_optimizer(params, cfg: TrainConfig, total_steps: int):
     return opt, sched
 
 
+def check_finite_model(model: nn.Module, what: str) -> None:
+    """Raise a FloatingPointError naming the first parameter (or buffer) of ``model`` that holds NaN or
+    ±inf, so a diverged run is never evaluated: a NaN model still "predicts" (argmax of NaN logits is
+    class 0) and would report accuracies as if it were real."""
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            bad = int((~torch.isfinite(t)).sum())
+            raise FloatingPointError(f"{what} diverged: {bad} of {t.numel()} entries of {name!r} are NaN or "
+                                     f"infinite; lower the learning rate (or, for an ascent method, the "
+                                     f"epochs)")
+
+
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *, seed: int = 0,
         device=None, progress_bar: bool | None = None, desc: str = "train",
         extra_loss: Callable[[nn.Module, float], torch.Tensor] | None = None,
@@ -149,9 +161,15 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
         labels_for_epoch: optional ``f(epoch) → labels`` (an (N,) integer tensor) that replaces ``y`` during
             that epoch, for labels that change from epoch to epoch (random-label unlearning redraws its wrong
             labels every epoch). Batches and augmentation are drawn exactly as without it.
+
+    Raises:
+        ValueError: ``x`` and ``y`` of different lengths, an empty set, non-finite inputs.
+        FloatingPointError: the run diverged (non-finite weights at its end, see :func:`check_finite_model`).
     """
     if len(x) != len(y):
         raise ValueError(f"x and y have different lengths: {len(x)} vs {len(y)}")
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"x holds {int((~torch.isfinite(x)).sum())} NaN or infinite values")
     if len(y) == 0:
         raise ValueError("cannot train on an empty set")
     dev = _device(device)
@@ -186,6 +204,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
             on_epoch(epoch, model)
     log.seconds = time.perf_counter() - start
     model.eval()
+    check_finite_model(model, f"training ({desc})")
     return log
 
 

@@ -438,7 +438,8 @@ def _labelled_bundle(labels) -> DataBundle:
     y = torch.as_tensor(np.array(labels), dtype=torch.long)
     x = torch.zeros(len(y), 1, 1, 1)
     split = Split(x, y)
-    return DataBundle("fake", split, Split(x[:1], y[:1]), 10, tuple(str(i) for i in range(10)), (0.0,), (1.0,))
+    k = max(10, int(y.max()) + 1) if len(y) else 10
+    return DataBundle("fake", split, Split(x[:1], y[:1]), k, tuple(str(i) for i in range(k)), (0.0,), (1.0,))
 
 
 def test_load_cscores_checks_labels(tmp_path):

@@ -145,3 +145,49 @@ def test_rum_runs_refuses_duplicate_seeds_before_any_work(monkeypatch):
         experiments.rum_runs(profile, seeds=[0, 0])
     with pytest.raises(TypeError, match="integer"):
         experiments.rum_runs(profile, seeds=[0, 1.5])
+
+
+# ---------------------------------------------------------------------------------------------- non-finite
+def test_a_diverged_unlearner_raises_instead_of_returning_a_nan_model(synthetic, fitted_mlp):
+    """Guards against reporting accuracies of a NaN model (argmax of NaN logits is class 0, a number)."""
+    import torch
+
+    before = {k: v.clone() for k, v in fitted_mlp.state_dict().items()}
+    with pytest.raises(FloatingPointError, match=r"unlearning with make\('neggrad'.*diverged.*NaN or infinite"):
+        unlearners.make("neggrad", lr=1e30, epochs=3, batch_size=16)(fitted_mlp, synthetic, np.arange(40))
+    assert all(torch.equal(before[k], v) for k, v in fitted_mlp.state_dict().items())  # the original is intact
+
+
+def test_training_that_diverges_or_gets_nan_inputs_raises(synthetic):
+    import torch
+
+    from rum_core import models
+    from rum_core.training import fit
+
+    model = models.build("mlp", synthetic, seed=0, hidden=(8,))
+    x, y = synthetic.train.x.clone(), synthetic.train.y
+    with pytest.raises(FloatingPointError, match="training .* diverged"):
+        fit(model, x * 1e30, y, TrainConfig(epochs=2, lr=1e10, batch_size=32, momentum=0.0))
+    x[3, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="x holds 1 NaN or infinite"):
+        fit(models.build("mlp", synthetic, seed=0, hidden=(8,)), x, y, TrainConfig(epochs=1, lr=0.1))
+    assert torch.isfinite(synthetic.train.x).all()
+
+
+def test_a_bundle_refuses_non_finite_images_and_labels_out_of_range(synthetic):
+    import dataclasses
+
+    import torch
+
+    from rum_core.data import Split
+
+    bad_x = synthetic.train.x.clone()
+    bad_x[0, 0, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match="train: 1 image values are NaN or infinite"):
+        dataclasses.replace(synthetic, train=Split(bad_x, synthetic.train.y))
+    bad_y = synthetic.test.y.clone()
+    bad_y[0] = synthetic.num_classes
+    with pytest.raises(ValueError, match=r"test: labels must lie in \[0, "):
+        dataclasses.replace(synthetic, test=Split(synthetic.test.x, bad_y))
+    with pytest.raises(ValueError, match="images but"):
+        dataclasses.replace(synthetic, test=Split(synthetic.test.x, torch.zeros(1, dtype=torch.long)))

@@ -28,7 +28,7 @@ import torch
 
 from ..data import DataBundle, check_split
 from ..models import Classifier
-from ..training import TRAIN_CHECKS, TrainConfig
+from ..training import TRAIN_CHECKS, TrainConfig, check_finite_model
 
 __all__ = ["Unlearner", "Unlearned", "UnlearnContext", "register", "make", "available", "TRAIN_DEFAULTS",
            "TRAIN_HPARAM_DOCS", "PAPER", "HPARAMS_HEADING"]
@@ -145,6 +145,7 @@ class Unlearner:
         Raises:
             ValueError: for an empty forget set, out-of-range or duplicated indices, overlapping sets.
             TypeError: when ``model`` is not a rum_core Classifier or ``bundle`` not a DataBundle.
+            FloatingPointError: the method diverged (non-finite weights); no model is returned.
         """
         if not isinstance(model, Classifier):
             raise TypeError(f"model must be a rum_core.models.Classifier, got {type(model).__name__}")
@@ -161,6 +162,7 @@ class Unlearner:
         self._unlearn(ctx)
         elapsed = time.perf_counter() - start
         ctx.model.eval()
+        check_finite_model(ctx.model, f"unlearning with {self!r}")
         return Unlearned(model=ctx.model, method=self.name, hparams=dict(self.hparams),
                          seconds=elapsed if ctx.seconds is None else ctx.seconds, grad_evals=int(ctx.grad_evals),
                          extras=ctx.extras)
