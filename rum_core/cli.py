@@ -11,10 +11,13 @@
 ``~/.cache/rum_core``) per (seed, row), so an interrupted ``rum reproduce`` resumes where it stopped and a
 rerun with more seeds only computes the new ones.
 
-Errors of the command line end the command with status 2 and one line on stderr, ``rum: error: …``:
-argparse's for bad arguments, and :class:`rum_core.data.DataNotFoundError` for data that is neither on
-disk nor downloadable (its message says where to put it), so an offline machine is told what to do rather
-than shown torchvision's traceback.
+Everything ``rum reproduce`` needs is checked before any work: the options (argparse: unknown methods,
+profiles, proxies), ``$RUM_PROFILE``, an ``--out`` that is an existing file or cannot be written, the data
+set, a missing or malformed scores file. Each failure ends the command at once with status 2 and one line
+on stderr, ``rum: error: …`` (:class:`UsageError`, and :class:`rum_core.data.DataNotFoundError` for data
+that is neither on disk nor downloadable: its message says where to put it), rather than a traceback, and
+never after a long run. The banner states the seeds used; fewer than 3 seeds get a warning, because the
+95% t-interval over 2 seeds is 12.7 standard errors wide.
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "UsageError"]
+
+#: Fewer seeds than this get a warning: the 95% t-interval is very wide (t = 12.7 for n = 2).
+FEW_SEEDS = 3
+
+
+class UsageError(ValueError):
+    """Something ``rum`` was asked to use is wrong (a setting, a path, a file); shown as one line, status 2."""
 
 
 def _positive_int(text: str) -> int:
@@ -42,7 +52,8 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``rum`` (every command and option is documented in ``--help``)."""
-    from . import experiments, profiles
+    from . import experiments, profiles, unlearners
+    from .memorization import PROXIES
 
     parser = argparse.ArgumentParser(
         prog="rum", description="Reproduce 'What makes unlearning hard and what to do about it' (Zhao et al., "
@@ -67,14 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="number of seeds 0..N-1 (default: the profile's number of seeds)")
     rep.add_argument("--out", type=Path, default=Path("rum-results"),
                      help="directory for the CSV files and the figure (default: ./rum-results)")
+    methods = [m for m in unlearners.available() if m not in ("identity", "retrain")]
     rep.add_argument("--methods", nargs="+", default=list(experiments.RUM_METHODS), metavar="METHOD",
-                     help=f"unlearning methods of the per-method rows (default: {' '.join(experiments.RUM_METHODS)})")
+                     choices=methods,
+                     help=f"unlearning methods of the per-method rows, among {', '.join(methods)} (default: "
+                          f"{' '.join(experiments.RUM_METHODS)})")
     rep.add_argument("--ablation", action="store_true",
                      help="also run each method on the high-memorization subset only")
     rep.add_argument("--retain-policy", default="processed", choices=["processed", "forget"],
                      help="retain set of each RUM step: D minus the subsets processed so far (the authors', "
                           "default) or D minus the whole forget set")
-    rep.add_argument("--refine-by", default="memorization",
+    rep.add_argument("--refine-by", default="memorization", choices=["memorization", *PROXIES], metavar="SCORES",
                      help="scores that refine the forget set: 'memorization' (the estimate, default) or a "
                           "proxy name (confidence, max_confidence, neg_entropy, binary_accuracy, "
                           "cumulative_loss, holdout_kl)")
@@ -107,26 +121,20 @@ def _reproduce(args) -> int:
     from . import experiments, plots, profiles
     from . import rum as _rum
 
-    overrides = {} if args.data_root is None else {"data_root": args.data_root}
-    profile = profiles.get_profile(args.profile, **overrides)
-    if args.memorization_scores is not None:
-        if profile.memorization_models is not None:
-            raise ValueError(f"--memorization-scores is for profiles that train no memorization models; profile "
-                             f"{profile.name!r} estimates memorization from {profile.memorization_models} models")
-        if not args.memorization_scores.is_file():
-            raise FileNotFoundError(f"--memorization-scores: no such file {str(args.memorization_scores)!r}")
-        os.environ[experiments.MEMORIZATION_SCORES_ENV] = str(args.memorization_scores)
+    profile, out = _checked_setup(args)
     n_seeds = args.seeds or profile.seeds
     progress_bar = False if args.no_progress else None
     cells = experiments.rum_cells(args.methods, profile=profile, ablation=args.ablation,
                                   retain_policy=args.retain_policy)
-    experiments.load_data(profile)  # the data first: missing data fails here, before any banner or work
-    print(profiles.banner(profile), file=sys.stderr)
+    print(f"{profiles.banner(profile)} · seeds {', '.join(map(str, range(n_seeds)))} (n = {n_seeds})",
+          file=sys.stderr)
+    if n_seeds < FEW_SEEDS:
+        print(f"rum: warning: {n_seeds} seed(s): the 95% t-interval over so few seeds is very wide (or, for one "
+              f"seed, undefined); use --seeds {FEW_SEEDS} or more for a table to compare", file=sys.stderr)
     runs = experiments.rum_runs(profile, cells, seeds=range(n_seeds), refine_by=args.refine_by,
                                 progress_bar=progress_bar)
     summary = experiments.rum_table(runs)
     table = _rum.paper_layout(summary, dataset="cifar10")
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out / "rum_runs.csv", index=False)
     summary.to_csv(out / "rum_table.csv", index=False)
@@ -141,6 +149,59 @@ def _reproduce(args) -> int:
     return 0
 
 
+def _writable_dir(out: Path) -> Path:
+    """``out`` when it is a writable directory or can be created as one (nothing is created here: an existing
+    directory is probed with a temporary file, a new one by its nearest existing ancestor)."""
+    import tempfile
+
+    out = out.expanduser().absolute()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is an existing file, not a directory")
+    if out.is_dir():
+        try:
+            with tempfile.NamedTemporaryFile(dir=out, prefix=".rum-write-test-"):
+                pass
+        except OSError as err:
+            raise UsageError(f"--out {str(out)!r} cannot be written: {err.strerror or err}") from err
+        return out
+    ancestor = next(p for p in out.parents if p.exists())
+    if not ancestor.is_dir():
+        raise UsageError(f"--out {str(out)!r} cannot be created: {str(ancestor)!r} is a file")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {str(out)!r} cannot be created: {str(ancestor)!r} is not writable")
+    return out
+
+
+def _checked_setup(args):
+    """``(profile, out)`` once every setting, path and input of ``rum reproduce`` has been checked (see the
+    module docstring), the data and any published scores loaded; :class:`UsageError` otherwise."""
+    from . import experiments, profiles
+
+    overrides = {} if args.data_root is None else {"data_root": args.data_root}
+    try:
+        profile = profiles.get_profile(args.profile, **overrides)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+    if args.memorization_scores is not None:
+        if profile.memorization_models is not None:
+            raise UsageError(f"--memorization-scores is for profiles that train no memorization models; profile "
+                             f"{profile.name!r} estimates memorization from {profile.memorization_models} models")
+        os.environ[experiments.MEMORIZATION_SCORES_ENV] = str(args.memorization_scores)
+    scores = os.environ.get(experiments.MEMORIZATION_SCORES_ENV, "").strip()
+    published = profile.memorization_models is None and args.refine_by == "memorization"
+    if published and scores and not Path(scores).is_file():
+        raise UsageError(f"memorization scores: no such file {scores!r} (--memorization-scores or "
+                         f"${experiments.MEMORIZATION_SCORES_ENV})")
+    out = _writable_dir(Path(args.out))
+    experiments.load_data(profile)  # missing data fails here (DataNotFoundError), before any work
+    if published:
+        try:  # published scores are cheap to read and check against the labels: do it now, not after a run
+            experiments.memorization_scores(profile)
+        except (ValueError, OSError) as err:
+            raise UsageError(" ".join(str(err).split())) from err
+    return profile, out
+
+
 def _paper(args) -> int:
     from . import rum as _rum
 
@@ -153,8 +214,9 @@ def _paper(args) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rum`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
 
-    Missing data (:class:`rum_core.data.DataNotFoundError`) ends it with status 2 and the error's one line
-    on stderr, as argparse does for a bad command line; other errors propagate with their traceback.
+    A bad setting, path or input (:class:`UsageError`) or missing data
+    (:class:`rum_core.data.DataNotFoundError`) ends it with status 2 and the error's one line on stderr, as
+    argparse does for a bad command line; other errors propagate with their traceback.
     """
     from .data import DataNotFoundError
 
@@ -165,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reproduce":
             return _reproduce(args)
         return _paper(args)
-    except DataNotFoundError as err:
+    except (DataNotFoundError, UsageError) as err:
         print(f"rum: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
 

@@ -68,17 +68,54 @@ def test_bad_arguments_are_rejected(argv, match, capsys):
     assert match in capsys.readouterr().err
 
 
-def test_unknown_method_names_the_problem(tmp_path, monkeypatch):
-    """Guards against a typo in --methods being discovered only after training."""
+def _one_line_error(capsys, argv) -> str:
+    """Run ``rum argv``, require exit status 2 and return its one stderr line (argparse's or rum's)."""
+    try:
+        status = cli.main(argv)
+    except SystemExit as exc:  # argparse
+        status = exc.code
+    assert status == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("rum")]
+    assert len(lines) == 1 and "error:" in lines[0], lines
+    return lines[0]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fails the test if any experiment starts: every check must come before it."""
+    monkeypatch.setattr(experiments, "rum_runs", lambda *a, **k: pytest.fail("the experiment started"))
+
+
+def test_bad_settings_are_one_line_errors_before_any_work(tmp_path, monkeypatch, capsys, no_work):
+    """Guards against a typo or a bad path discovered only after the whole run (a bad --out used to fail
+    after it): unknown --methods / --refine-by / RUM_PROFILE, an --out that is a file or cannot be created."""
     monkeypatch.setenv("RUM_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(ValueError, match="unknown unlearner 'finetun'"):
-        cli.main(["reproduce", "--profile", "smoke", "--seeds", "1", "--methods", "finetun",
-                  "--out", str(tmp_path)])
+    base = ["reproduce", "--profile", "smoke", "--seeds", "1"]
+    assert "invalid choice: 'finetun'" in _one_line_error(capsys, [*base, "--methods", "finetun"])
+    assert "invalid choice: 'loss'" in _one_line_error(capsys, [*base, "--refine-by", "loss"])
+    monkeypatch.setenv(profiles.PROFILE_ENV, "huge")
+    assert "unknown profile 'huge'" in _one_line_error(capsys, ["reproduce", "--seeds", "1"])
+    monkeypatch.delenv(profiles.PROFILE_ENV)
+    (tmp_path / "a-file").write_text("x")
+    assert "is an existing file" in _one_line_error(capsys, [*base, "--out", str(tmp_path / "a-file")])
+    assert "cannot be created" in _one_line_error(capsys, [*base, "--out", str(tmp_path / "a-file" / "sub")])
+
+
+def test_banner_states_the_seeds_and_warns_below_three(tmp_path, monkeypatch, capsys):
+    """The banner names the seeds actually used; one or two seeds get a warning about the interval."""
+    monkeypatch.setenv("RUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(experiments, "rum_runs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    for n, warned in ((2, True), (3, False)):
+        with pytest.raises(KeyboardInterrupt):  # stop right after the banner
+            cli.main(["reproduce", "--profile", "smoke", "--seeds", str(n), "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert f"seeds {', '.join(map(str, range(n)))} (n = {n})" in err
+        assert ("very wide" in err) is warned
 
 
 def test_memorization_scores_option(tmp_path, monkeypatch, capsys):
     """--memorization-scores feeds a profile that trains no memorization models; it is refused where the
-    profile estimates memorization itself, and a missing file is named before anything runs."""
+    profile estimates memorization itself, and a missing or malformed file is named before anything runs."""
     monkeypatch.setenv("RUM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv(experiments.MEMORIZATION_SCORES_ENV, "")  # restored after the test
     smoke = profiles.get_profile("smoke")
@@ -87,10 +124,19 @@ def test_memorization_scores_option(tmp_path, monkeypatch, capsys):
     labels = experiments.load_data(smoke).source_labels()  # a published file's order: before the carve
     path = tmp_path / "cs.npz"
     np.savez(path, labels=labels, scores=np.linspace(0, 1, len(labels)))
-    with pytest.raises(ValueError, match="estimates memorization from 20 models"):
-        cli.main(["reproduce", "--profile", "smoke", "--memorization-scores", str(path), "--out", str(tmp_path)])
-    with pytest.raises(FileNotFoundError, match="nope.npz"):
-        cli.main(["reproduce", "--profile", "published", "--memorization-scores", str(tmp_path / "nope.npz")])
+    assert "estimates memorization from 20 models" in _one_line_error(
+        capsys, ["reproduce", "--profile", "smoke", "--memorization-scores", str(path), "--out", str(tmp_path)])
+    assert "nope.npz" in _one_line_error(
+        capsys, ["reproduce", "--profile", "published", "--memorization-scores", str(tmp_path / "nope.npz")])
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, labels=np.roll(labels, 1), scores=np.linspace(0, 1, len(labels)))
+    with monkeypatch.context() as m:
+        m.setattr(experiments, "rum_runs", lambda *a, **k: pytest.fail("the experiment started"))
+        assert "labels" in _one_line_error(capsys, ["reproduce", "--profile", "published", "--memorization-scores",
+                                                    str(wrong), "--out", str(tmp_path / "w")])
+        m.setenv(experiments.MEMORIZATION_SCORES_ENV, "")  # (the option above set it for this process)
+        assert "RUM_MEMORIZATION_SCORES" in _one_line_error(capsys, ["reproduce", "--profile", "published",
+                                                                     "--out", str(tmp_path / "w")])
     out = tmp_path / "results"
     assert cli.main(["reproduce", "--profile", "published", "--seeds", "1", "--methods", "finetune",
                      "--memorization-scores", str(path), "--out", str(out), "--no-progress"]) == 0
