@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="published memorization scores (C-scores or Feldman & Zhang, official order) for a "
                           "profile that trains no memorization models, such as 'paper' (default: "
                           f"${experiments.MEMORIZATION_SCORES_ENV})")
+    rep.add_argument("--missing-scores", choices=["refuse", "zero"], default=None,
+                     help="examples that the published scores give no estimate for (Feldman & Zhang's "
+                          "high-influence pairs file lists only memorization ≥ 0.25): refuse the file (default) "
+                          "or read them as 0, not memorized (default: "
+                          f"${experiments.MISSING_SCORES_ENV}, else refuse)")
     rep.add_argument("--data-root", type=Path, default=None, metavar="DIR",
                      help="a local copy of the profile's CIFAR data, for a machine without network: a directory "
                           "holding torchvision's cifar-10-batches-py/ (or cifar-100-python/), or an image folder "
@@ -187,6 +192,8 @@ def _checked_setup(args):
             raise UsageError(f"--memorization-scores is for profiles that train no memorization models; profile "
                              f"{profile.name!r} estimates memorization from {profile.memorization_models} models")
         os.environ[experiments.MEMORIZATION_SCORES_ENV] = str(args.memorization_scores)
+    if args.missing_scores is not None:
+        os.environ[experiments.MISSING_SCORES_ENV] = args.missing_scores
     scores = os.environ.get(experiments.MEMORIZATION_SCORES_ENV, "").strip()
     published = profile.memorization_models is None and args.refine_by == "memorization"
     if published and scores and not Path(scores).is_file():

@@ -182,6 +182,9 @@ RUM_VARIANTS = ("vanilla", "shuffle", "rum_f")
 _RUM_DEPENDS = (*_DEPENDS, "rum", "memorization")
 #: Environment variable naming a published memorization file, for profiles that train no memorization models.
 MEMORIZATION_SCORES_ENV = "RUM_MEMORIZATION_SCORES"
+#: What published scores without an estimate for some examples become: ``refuse`` (default) or ``zero``
+#: (:func:`rum_core.memorization.published_memorization`; ``rum reproduce --missing-scores``).
+MISSING_SCORES_ENV = "RUM_MISSING_SCORES"
 
 
 def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
@@ -191,10 +194,12 @@ def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
     models (:func:`rum_core.memorization.estimate_for_profile`, cached on disk). With ``None`` (the paper
     profile, where thousands of ResNets are out of reach), published scores from the file named by the
     environment variable ``RUM_MEMORIZATION_SCORES`` (:func:`rum_core.memorization.published_memorization`:
-    C-scores or Feldman & Zhang's estimates, checked against the dataset's labels).
+    C-scores or Feldman & Zhang's estimates, checked against the dataset's labels). Examples such a file
+    gives no estimate for are refused unless ``RUM_MISSING_SCORES=zero`` reads them as not memorized.
 
     Raises:
-        ValueError: the profile trains no models and ``RUM_MEMORIZATION_SCORES`` is not set.
+        ValueError: the profile trains no models and ``RUM_MEMORIZATION_SCORES`` is not set; a file that is
+            not published scores of this dataset, or lacks estimates under the ``refuse`` policy.
     """
     from .memorization import estimate_for_profile, published_memorization
 
@@ -208,7 +213,10 @@ def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
             f"experiments need published scores: download the C-scores of {profile.dataset} in the original "
             f"order (e.g. {profile.dataset}-cscores-orig-order.npz from "
             f"https://pluskid.github.io/structural-regularity/) and set {MEMORIZATION_SCORES_ENV}=<path>")
-    return published_memorization(path, load_data(profile))
+    missing = os.environ.get(MISSING_SCORES_ENV, "").strip() or "refuse"
+    if missing not in ("refuse", "zero"):
+        raise ValueError(f"{MISSING_SCORES_ENV} must be 'refuse' or 'zero', got {missing!r}")
+    return published_memorization(path, load_data(profile), missing=missing)
 
 
 #: The two RUM forget sets: the one every table reports, and the tuning one, disjoint from it.

@@ -28,6 +28,7 @@ import hashlib
 import os
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from .data import DataBundle, Split
 from .training import TrainConfig, default_device, fit, predict_logits
 
 __all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate", "estimate_for_profile",
-           "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "proxies", "orient_proxies", "PublishedScores",
+           "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "MISSING_POLICIES", "proxies", "orient_proxies", "PublishedScores",
            "load_cscores", "load_feldman_zhang", "MemorizationScores", "published_memorization"]
 
 FIT_WARNING_ACCURACY = 0.98
@@ -514,12 +515,36 @@ class PublishedScores:
         return self.dense(_source_size(bundle))[bundle.source_positions()]
 
 
+def _file_kind(head: bytes) -> str:
+    """What a file that is not an ``.npz`` seems to be, from its first bytes, for the error message."""
+    if head.startswith(b"\x93NUMPY"):
+        return "a single .npy array (published scores come with their labels, in an .npz)"
+    if head.startswith(b"\x80"):
+        return "a Python pickle (never loaded: it could run code)"
+    if head.startswith(b"\x89HDF"):
+        return "an HDF5 file"
+    if not head:
+        return "empty"
+    if all(32 <= c < 127 or c in (9, 10, 13) for c in head):
+        return "text (e.g. CSV); convert it to an .npz"
+    return "not a format rum_core reads"
+
+
 def _read_npz(path, required_any: tuple[tuple[str, ...], ...]) -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` at ``path`` (read with ``allow_pickle=False``), which must hold one of the
+    ``required_any`` sets of names; any other format is named in a ValueError."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head.startswith(b"PK"):  # every .npz is a zip archive
+        raise ValueError(f"{path.name}: not an .npz archive of arrays: {_file_kind(head)}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path.name}: a damaged or unreadable .npz ({type(err).__name__}: {err})") from err
     if not any(all(k in arrays for k in keys) for keys in required_any):
         wanted = " or ".join("+".join(keys) for keys in required_any)
         raise ValueError(f"{path.name}: expected arrays {wanted}, found {sorted(arrays)}")
@@ -558,10 +583,18 @@ def _check_labels(labels: np.ndarray, bundle: DataBundle | None, source: str) ->
 
 
 def _check_scores(source: str, scores: np.ndarray, n: int) -> np.ndarray:
+    """Published C-scores and memorization estimates: 1-D, numeric, finite, in [0, 1] (both are
+    probabilities: a held-out accuracy, a difference of two)."""
     s = np.asarray(scores)
     if s.ndim != 1 or len(s) != n or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
         raise ValueError(f"{source}: scores must be a 1-D numeric array of length {n}, got {s.dtype} {s.shape}")
-    return s.astype(np.float64)
+    s = s.astype(np.float64)
+    bad = ~np.isfinite(s) | (s < 0) | (s > 1)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{source}: {int(bad.sum())} score(s) are NaN, infinite or outside [0, 1] (first at "
+                         f"index {first}: {s[first]}); C-scores and memorization estimates are probabilities")
+    return s
 
 
 def load_cscores(path: str | os.PathLike, bundle: DataBundle | None = None) -> PublishedScores:
@@ -662,18 +695,31 @@ class MemorizationScores:
     grad_evals: float
 
 
-def published_memorization(path: str | os.PathLike, bundle: DataBundle) -> MemorizationScores:
+#: What :func:`published_memorization` does with training examples a file gives no estimate for.
+MISSING_POLICIES = ("nan", "refuse", "zero")
+
+
+def published_memorization(path: str | os.PathLike, bundle: DataBundle, *, missing: str = "nan"
+                           ) -> MemorizationScores:
     """:class:`MemorizationScores` from a published file, checked against ``bundle``'s training labels.
 
     * C-scores (``labels`` + ``scores``, :func:`load_cscores`): memorization = 1 − C-score and
       ``p_out`` = the C-score, which is by definition the expected held-out accuracy of the example.
     * Feldman & Zhang (``tr_mem`` or ``tr_idx`` + ``mem``, :func:`load_feldman_zhang`): their ``mem``;
-      ``p_out`` is unknown (NaN), and examples the file does not cover get NaN scores.
+      ``p_out`` is unknown (NaN). The high-influence pairs file covers only the examples of its pairs
+      (memorization ≥ 0.25): ``missing`` says what the others get. ``"nan"`` (default, for analysis): NaN,
+      which RUM's refinement refuses; ``"refuse"``: a ValueError that counts them; ``"zero"``: 0, i.e.
+      "not memorized", the reading of a file that lists every example above its threshold (the paper's RUM
+      then draws the low level from those zeros, so say so where it is reported).
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: neither layout, or labels that do not match ``bundle`` (another dataset or order).
+        ValueError: not an .npz (the format found is named), neither layout, scores outside [0, 1], labels
+            that do not match ``bundle`` (another dataset or order), or missing estimates under
+            ``missing="refuse"``.
     """
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
     arrays = _read_npz(path, (("labels", "scores"), ("tr_mem",), ("tr_idx", "mem")))
     n = len(bundle.train)
     if "scores" in arrays:
@@ -683,6 +729,14 @@ def published_memorization(path: str | os.PathLike, bundle: DataBundle) -> Memor
     else:
         published = load_feldman_zhang(path, bundle)
         scores, p_out, kind = published.for_bundle(bundle), np.full(n, np.nan), "Feldman & Zhang mem"
+        absent = np.isnan(scores)
+        if absent.any() and missing == "refuse":
+            raise ValueError(f"{published.source}: {int(absent.sum())} of {n} training examples have no estimate "
+                             f"(the file lists {n - int(absent.sum())}); choose a policy for them: "
+                             f"missing='zero' (rum reproduce --missing-scores zero) reads them as not memorized")
+        if absent.any() and missing == "zero":
+            scores = np.where(absent, 0.0, scores)
+            kind += f", {int(absent.sum())} examples without an estimate read as 0"
     return MemorizationScores(scores=scores, p_out=p_out, source=f"{kind} from {published.source}",
                               config={"published": published.source, "scores": scores},
                               grad_evals=float("nan"))

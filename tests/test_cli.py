@@ -1,6 +1,7 @@
 """Tests for the ``rum`` command (rum_core.cli)."""
 
 import dataclasses
+import re
 import subprocess
 import sys
 
@@ -142,6 +143,25 @@ def test_memorization_scores_option(tmp_path, monkeypatch, capsys):
                      "--memorization-scores", str(path), "--out", str(out), "--no-progress"]) == 0
     assert "finetune rum_f" in capsys.readouterr().out
     assert pd.read_csv(out / "rum_runs.csv")["tow"].notna().all()
+
+    # Feldman & Zhang's pairs layout covers some examples only: refused before any work unless a policy
+    # for the others is given; with --missing-scores zero it drives the whole table
+    pairs = tmp_path / "pairs.npz"
+    covered = np.arange(0, len(labels), 3)
+    np.savez(pairs, tr_idx=covered, tt_idx=np.zeros_like(covered), infl=np.full(len(covered), 0.2),
+             mem=np.linspace(0.25, 1, len(covered)), tr_labels=labels)
+    args = ["reproduce", "--profile", "published", "--seeds", "1", "--methods", "finetune",
+            "--memorization-scores", str(pairs), "--no-progress"]
+    with monkeypatch.context() as m:
+        m.setattr(experiments, "rum_runs", lambda *a, **k: pytest.fail("the experiment started"))
+        line = _one_line_error(capsys, [*args, "--out", str(tmp_path / "p")])
+    n_train = len(experiments.load_data(smoke).train)  # the file's examples left after the validation carve
+    absent, listed = map(int, re.search(r"(\d+) of \d+ training examples have no estimate \(the file lists "
+                                        r"(\d+)\)", line).groups())
+    assert absent + listed == n_train and 0 < listed < n_train
+    assert "--missing-scores zero" in line
+    assert cli.main([*args, "--missing-scores", "zero", "--out", str(tmp_path / "p")]) == 0
+    assert pd.read_csv(tmp_path / "p" / "rum_runs.csv")["tow"].notna().all()
 
 
 def test_version_is_pyprojects(capsys):

@@ -558,3 +558,50 @@ def test_paper_profile_forget_sets_from_the_real_cifar10_cscores(shared_data):
     medium = scores.scores[groups["medium"]]
     assert np.abs(medium - 0.5).max() < 0.05  # 1,000 of 45,000 examples nearest 0.5: a narrow band
     np.testing.assert_allclose(scores.p_out + scores.scores, 1.0)
+
+
+# ------------------------------------------------------------------------------------ score files (issue 17)
+@pytest.mark.parametrize("bad", [1.5, -0.1, np.nan, np.inf])
+def test_cscores_outside_the_unit_interval_are_refused(tmp_path, bad):
+    """Guards against a C-score of 1.5 (a file of another scale) becoming a memorization of −0.5."""
+    scores = np.linspace(0, 1, 20)
+    scores[7] = bad
+    np.savez(tmp_path / "cs.npz", labels=np.arange(20) % 10, scores=scores)
+    with pytest.raises(ValueError, match=r"1 score\(s\) are NaN, infinite or outside \[0, 1\] \(first at index 7"):
+        mem.load_cscores(tmp_path / "cs.npz")
+
+
+@pytest.mark.parametrize("write, named", [
+    (lambda p: np.save(p, np.linspace(0, 1, 5)), "a single .npy array"),
+    (lambda p: p.write_text("index,score\n0,0.5\n"), "text"),
+    (lambda p: p.write_bytes(b"\x80\x04\x95garbage"), "pickle"),
+    (lambda p: p.write_bytes(b""), "empty"),
+    (lambda p: p.write_bytes(b"PK\x03\x04 broken zip"), "damaged or unreadable .npz")])
+def test_other_file_formats_are_named(tmp_path, write, named):
+    """A score file of another format is refused with what it seems to be, never unpickled or misread."""
+    path = tmp_path / "scores.npz"
+    with open(path, "wb"):
+        pass
+    write(path)
+    if path.with_suffix(".npz.npy").exists():  # np.save appends .npy
+        path.with_suffix(".npz.npy").rename(path)
+    with pytest.raises(ValueError, match=named):
+        mem.load_cscores(path)
+
+
+def test_feldman_zhang_pairs_missing_estimates_policy(tmp_path):
+    """The pairs layout covers only some examples: NaN by default, refused with a count under "refuse", read
+    as 0 (not memorized) under "zero"; another policy name is refused."""
+    labels = np.arange(30) % 10
+    bundle = _labelled_bundle(labels)
+    path = tmp_path / "pairs.npz"
+    np.savez(path, tr_idx=np.array([3, 3, 8]), tt_idx=np.array([0, 1, 2]), mem=np.array([0.5, 0.5, 0.9]),
+             infl=np.array([0.2, 0.3, 0.4]), tr_labels=labels)
+    assert np.isnan(mem.published_memorization(path, bundle).scores).sum() == 28
+    with pytest.raises(ValueError, match="28 of 30 training examples have no estimate"):
+        mem.published_memorization(path, bundle, missing="refuse")
+    zero = mem.published_memorization(path, bundle, missing="zero")
+    assert zero.scores[3] == 0.5 and zero.scores[8] == 0.9 and (np.delete(zero.scores, [3, 8]) == 0).all()
+    assert "28 examples without an estimate read as 0" in zero.source
+    with pytest.raises(ValueError, match="missing must be one of"):
+        mem.published_memorization(path, bundle, missing="drop")
