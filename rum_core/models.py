@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .data import DataBundle
+from .validation import check_int
 
 __all__ = ["Classifier", "ModelSpec", "build", "available", "embed", "rebuild"]
 
@@ -120,8 +121,10 @@ def build(name: str, bundle: DataBundle, *, seed: int = 0, **kwargs) -> Classifi
     Initialization is seeded by ``seed`` without touching the global random state.
 
     Raises:
-        ValueError: for an unknown name, listing the valid ones.
+        ValueError: for an unknown name, listing the valid ones; a negative seed.
+        TypeError: a bundle that is not a DataBundle, a seed that is not an integer.
     """
+    seed = check_int("seed", seed, low=0)
     if name not in _BUILDERS:
         raise ValueError(f"unknown model {name!r}; valid models: {available()}")
     if not isinstance(bundle, DataBundle):

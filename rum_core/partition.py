@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metrics.entanglement import _embeddings, entanglement_score
-from .validation import check_indices, check_int
+from .validation import check_indices, check_int, check_number
 
 __all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled", "es_forget_sets",
            "PAPER_ES_PICKS", "PAPER_ES_GROUPS", "PAPER_ES", "set_entanglement", "ES_LAYERS", "layer_embeddings", "scaled_es_picks",
@@ -65,14 +65,15 @@ def random_forget_set(n_train: int, *, size: int | None = None, fraction: float 
     """
     if (size is None) == (fraction is None):
         raise ValueError("give exactly one of size= or fraction=")
+    n_train = check_int("n_train", n_train, low=2)
     if fraction is not None:
-        if not 0.0 < fraction < 1.0:
-            raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+        fraction = check_number("fraction", fraction, low=0, high=1, low_open=True, high_open=True)
         size = int(round(fraction * n_train))
-    if not 1 <= int(size) <= n_train - 1:
+    size = check_int("size", size)
+    if not 1 <= size <= n_train - 1:
         raise ValueError(f"a forget set of {size} examples out of {n_train} leaves nothing to forget or retain")
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_train, size=int(size), replace=False)).astype(np.int64)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    return np.sort(rng.choice(n_train, size=size, replace=False)).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------ entanglement

@@ -6,6 +6,7 @@ is as accurate as the retrained one on all three sets, lower the more it deviate
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -48,12 +49,9 @@ def _checked_accuracies(name: str, accs: Mapping[str, float], keys=SPLITS) -> di
 
 def _fraction(name: str, value) -> float:
     """``value`` as a float in [0, 1] (an accuracy or an attack's success rate); errors name ``name``."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):  # "1" is not an accuracy
         raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}") from None
+    value = float(value)
     if not 0.0 <= value <= 1.0:  # also rejects NaN
         raise ValueError(f"{name} = {value} is not in [0, 1]")
     return value
