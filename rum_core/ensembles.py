@@ -46,7 +46,7 @@ from . import models as _models
 from ._progress import progress
 from .data import DataBundle
 from .training import TrainConfig, default_device, fit, predict_logits
-from .validation import check_seeds
+from .validation import check_indices, check_seeds
 
 __all__ = ["DESIGNS", "inclusion_design", "model_seeds", "MLPStack", "SplitOutputs", "EnsembleResult",
            "train_ensemble", "train_mlp_stack", "mlp_layer_sizes", "mlp_train_flops", "is_batchable"]
@@ -383,18 +383,7 @@ def _as_subsets(subsets, n: int) -> list[np.ndarray]:
         if subsets.ndim != 2 or subsets.shape[1] != n:
             raise ValueError(f"a boolean subsets mask must have shape (K, {n}), got {subsets.shape}")
         return [np.flatnonzero(row) for row in subsets]
-    out = []
-    for k, sub in enumerate(subsets):
-        arr = np.asarray(sub)
-        if arr.dtype == bool or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-            raise TypeError(f"subsets[{k}] must be integer indices (or pass one (K, N) boolean mask)")
-        arr = np.sort(arr.astype(np.int64).ravel())
-        if arr.size == 0:
-            raise ValueError(f"subsets[{k}] is empty")
-        if arr[0] < 0 or arr[-1] >= n or np.any(np.diff(arr) == 0):
-            raise ValueError(f"subsets[{k}] has out-of-range or duplicated indices for {n} examples")
-        out.append(arr)
-    return out
+    return [np.sort(check_indices(f"subsets[{k}]", sub, n, allow_empty=False)) for k, sub in enumerate(subsets)]
 
 
 def train_mlp_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: TrainConfig, *,

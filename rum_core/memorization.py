@@ -582,18 +582,20 @@ def _check_labels(labels: np.ndarray, bundle: DataBundle | None, source: str) ->
                          f"(they follow the official training order)")
 
 
-def _check_scores(source: str, scores: np.ndarray, n: int) -> np.ndarray:
-    """Published C-scores and memorization estimates: 1-D, numeric, finite, in [0, 1] (both are
-    probabilities: a held-out accuracy, a difference of two)."""
+def _check_scores(source: str, scores: np.ndarray, n: int, low: float = 0.0) -> np.ndarray:
+    """Published scores: 1-D, numeric, finite, in ``[low, 1]``. A C-score is a probability (a held-out
+    accuracy), so ``low = 0``; a memorization estimate is a difference of two (p_in − p_out), which an
+    estimate from finitely many models can put slightly below 0, so its ``low = -1``."""
     s = np.asarray(scores)
     if s.ndim != 1 or len(s) != n or not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
         raise ValueError(f"{source}: scores must be a 1-D numeric array of length {n}, got {s.dtype} {s.shape}")
     s = s.astype(np.float64)
-    bad = ~np.isfinite(s) | (s < 0) | (s > 1)
+    bad = ~np.isfinite(s) | (s < low) | (s > 1)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{source}: {int(bad.sum())} score(s) are NaN, infinite or outside [0, 1] (first at "
-                         f"index {first}: {s[first]}); C-scores and memorization estimates are probabilities")
+        raise ValueError(f"{source}: {int(bad.sum())} score(s) are NaN, infinite or outside [{low:g}, 1] (first "
+                         f"at index {first}: {s[first]}); C-scores are probabilities, memorization estimates "
+                         f"differences of two")
     return s
 
 
@@ -643,7 +645,7 @@ def load_feldman_zhang(path: str | os.PathLike, bundle: DataBundle | None = None
     lab = None if file_labels is None else _labels_vector(f"{source}: labels", file_labels)
     if "tr_mem" in arrays:
         n = len(np.asarray(arrays["tr_mem"]))
-        scores = _check_scores(source, arrays["tr_mem"], n)
+        scores = _check_scores(source, arrays["tr_mem"], n, low=-1.0)
         index = np.arange(n)
         if lab is not None and len(lab) != n:
             raise ValueError(f"{source}: {len(lab)} labels for {n} scores")
@@ -651,7 +653,7 @@ def load_feldman_zhang(path: str | os.PathLike, bundle: DataBundle | None = None
         idx = np.asarray(arrays["tr_idx"])
         if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
             raise ValueError(f"{source}: tr_idx must be a 1-D integer array, got {idx.dtype} {idx.shape}")
-        mem = _check_scores(source, arrays["mem"], len(idx))
+        mem = _check_scores(source, arrays["mem"], len(idx), low=-1.0)
         index, first = np.unique(idx.astype(np.int64), return_index=True)
         scores = mem[first]
         if not np.array_equal(mem, scores[np.searchsorted(index, idx)]):

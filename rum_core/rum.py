@@ -35,6 +35,7 @@ from . import unlearners
 from .data import DataBundle, check_split
 from .metrics.accuracy import accuracy, tow
 from .partition import MEMORIZATION_LEVELS
+from .validation import check_indices
 
 __all__ = ["LEVELS", "RETAIN_POLICIES", "PAPER_TABLE", "paper_table", "refine", "random_split", "retain_sets",
            "Step", "StepRecord", "MetaResult", "meta_unlearn", "Variant", "vanilla", "shuffle", "rum_f", "rum",
@@ -102,20 +103,12 @@ def paper_table(dataset: str = "cifar10") -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------- refinement
-def _forget_array(forget_idx) -> np.ndarray:
-    if forget_idx is None or isinstance(forget_idx, (str, bytes)):
-        raise TypeError(f"forget_idx must be an array of training indices, got {type(forget_idx).__name__}")
-    f = np.asarray(forget_idx)
-    if f.ndim != 1 or not (np.issubdtype(f.dtype, np.integer) or f.size == 0):
-        raise TypeError(f"forget_idx must be a 1-D integer array, got dtype {f.dtype} and shape {f.shape}")
-    f = f.astype(np.int64)
-    if f.size == 0:
-        raise ValueError("forget_idx is empty")
-    if (f < 0).any():
-        raise ValueError(f"forget_idx has negative indices (e.g. {f[f < 0][:3].tolist()})")
-    if len(np.unique(f)) != len(f):
-        raise ValueError("forget_idx repeats indices")
-    return f
+def _forget_array(forget_idx, name: str = "forget_idx") -> np.ndarray:
+    """A non-empty forget set (:func:`rum_core.validation.check_indices`; its upper bound is checked where
+    the training set's size is known)."""
+    if forget_idx is None:
+        raise TypeError(f"{name} must be an array of training indices, got None")
+    return check_indices(name, forget_idx, np.iinfo(np.int64).max, allow_empty=False)
 
 
 def _k(k, n: int) -> int:
@@ -180,7 +173,7 @@ def random_split(forget_idx, k: int = 3, *, seed: int = 0) -> list[np.ndarray]:
 def _check_subsets(subsets, n_train: int) -> list[np.ndarray]:
     if isinstance(subsets, np.ndarray) or not isinstance(subsets, Sequence) or not len(subsets):
         raise TypeError("subsets must be a non-empty sequence of index arrays (e.g. from refine)")
-    out = [_forget_array(s) for s in subsets]
+    out = [_forget_array(s, f"subsets[{i}]") for i, s in enumerate(subsets)]
     union = np.concatenate(out)
     if len(np.unique(union)) != len(union):
         raise ValueError("subsets overlap: each forget example must be in exactly one subset")

@@ -605,3 +605,13 @@ def test_feldman_zhang_pairs_missing_estimates_policy(tmp_path):
     assert "28 examples without an estimate read as 0" in zero.source
     with pytest.raises(ValueError, match="missing must be one of"):
         mem.published_memorization(path, bundle, missing="drop")
+
+
+def test_memorization_estimates_may_dip_below_zero_but_not_leave_minus_one_to_one(tmp_path):
+    """F&Z estimates are p_in − p_out: slightly negative is an honest estimate, 1.5 is another scale."""
+    labels = np.arange(20) % 10
+    np.savez(tmp_path / "ok.npz", tr_mem=np.linspace(-0.05, 1, 20), tr_labels=labels)
+    assert mem.load_feldman_zhang(tmp_path / "ok.npz").scores.min() == pytest.approx(-0.05)
+    np.savez(tmp_path / "bad.npz", tr_mem=np.linspace(0, 1.5, 20), tr_labels=labels)
+    with pytest.raises(ValueError, match=r"outside \[-1, 1\]"):
+        mem.load_feldman_zhang(tmp_path / "bad.npz")

@@ -53,7 +53,7 @@ def test_refine_ties_are_broken_by_index():
 
 
 @pytest.mark.parametrize("bad, exc, match", [
-    (dict(forget_idx=[0, 0, 1]), ValueError, "repeats"),
+    (dict(forget_idx=[0, 0, 1]), ValueError, "duplicated"),
     (dict(forget_idx=[]), ValueError, "empty"),
     (dict(forget_idx=[0.5, 1.0]), TypeError, "integer"),
     (dict(forget_idx=[0, 99]), ValueError, "one score per training example"),
@@ -415,7 +415,8 @@ def test_profile_without_memorization_models_uses_published_scores(smoke, tmp_pa
     with pytest.raises(ValueError, match="RUM_MEMORIZATION_SCORES=<path>"):
         experiments.memorization_scores(published)
     ours = experiments.memorization_scores(smoke).scores
-    cscores = np.nan_to_num(ours, nan=0.5)  # our estimate written as C-scores: the published levels swap
+    # our estimate written as C-scores (clipped to [0, 1], as C-scores are): the published levels swap
+    cscores = np.clip(np.nan_to_num(ours, nan=0.5), 0.0, 1.0)
     path = tmp_path / "digits-cscores.npz"
     bundle = experiments.load_data(smoke)
     source_scores = np.full(len(bundle.source_labels()), 0.5)
