@@ -80,6 +80,12 @@ def _targets() -> dict[str, tuple[str, Callable]]:
         "rum.random_split(k)": ("int", lambda b: rum.random_split(np.arange(30), b)),
         "models.build(seed)": ("int", lambda b: models.build("mlp", bundle, seed=b)),
         "experiments.check_seeds": ("seeds", lambda b: _rum_runs_seeds(b)),
+        "auc(scores)": ("scores", lambda b: metrics.auc(b, np.arange(60) % 2 == 0)),
+        "roc_curve(scores)": ("scores", lambda b: metrics.roc_curve(b, np.arange(60) % 2 == 0)),
+        "true_label_confidence(probs)": ("embedding", lambda b: metrics.true_label_confidence(b, np.zeros(60, int))),
+        "lira_scores(target_stat)": ("scores", lambda b: metrics.lira_scores(b, np.ones((4, 60)), np.zeros((4, 60)))),
+        "group_ranges(scores)": ("scores", lambda b: partition.group_ranges(b, {"low": np.arange(60)})),
+        "mix(seed)": ("int", lambda b: partition.mix({"low": np.arange(5), "high": np.arange(5, 10)}, 2, seed=b)),
     }
     for method in unlearners.available():
         hp = unlearners.make(method).hparams

@@ -519,13 +519,20 @@ def group_ranges(scores, groups: Mapping[str, np.ndarray]):
     """A DataFrame, one row per group: its size and the ``min``, ``mean`` and ``max`` of ``scores`` over it.
 
     What a level label means is its score range: the chapters print it beside every memorization level.
+
+    Raises:
+        ValueError / TypeError: a bad index set (:func:`rum_core.validation.check_indices`, empty included),
+            or NaN/inf scores inside a group (a range of NaN would read as a level without one).
     """
     import pandas as pd
 
     s = _scores_vector(scores)
     rows = []
     for level, idx in groups.items():
-        v = s[np.asarray(idx, dtype=np.int64)]
+        v = s[check_indices(f"groups[{level!r}]", idx, len(s), allow_empty=False)]
+        if not np.isfinite(v).all():
+            raise ValueError(f"scores of group {level!r} hold {int((~np.isfinite(v)).sum())} NaN or infinite "
+                             f"values")
         rows.append({"level": str(level), "size": int(len(v)), "min": float(v.min()), "mean": float(v.mean()),
                      "max": float(v.max())})
     return pd.DataFrame(rows)
