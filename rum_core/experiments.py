@@ -10,6 +10,7 @@ The building blocks every chapter shares:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
@@ -18,17 +19,33 @@ import numpy as np
 import pandas as pd
 
 from . import data, unlearners
+from . import rum as _rum
 from ._progress import progress
+from .cache import cached_frame
+from .memorization import PROXIES, MemorizationRuns, estimate, orient_proxies, proxies, published_memorization
 from .metrics import accuracy, compare_reports, model_report
-from .partition import random_forget_set
+from .models import embed
+from .partition import (
+    MEMORIZATION_LEVELS,
+    PAPER_ES_PICKS,
+    ESForgetSets,
+    _scores_vector,
+    es_controlled,
+    es_groups,
+    group_ranges,
+    memorization_groups,
+    random_forget_set,
+)
 from .profiles import Profile
+from .stats import summarize
 from .training import train_model
-from .validation import check_seeds
+from .validation import check_int, check_seeds
 
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
            "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "RUM_FORGET_SETS",
            "rum_forget_groups", "rum_forget_set", "rum_tuning_forget_set",
-           "rum_cells", "rum_runs", "rum_tune", "rum_table", "rum_selection"]
+           "rum_cells", "rum_runs", "rum_tune", "rum_table", "rum_selection", "estimate_for_profile",
+           "es_forget_sets", "memorization_forget_sets"]
 
 # Everything a cached experiment result depends on: a change to any of these recomputes it.
 _DEPENDS = ("data", "models", "training", "unlearners", "metrics", "partition", "experiments", "profiles")
@@ -107,7 +124,6 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
 
     if not use_cache:
         return compute()
-    from .cache import cached_frame
 
     config = {"profile": profile.as_dict(), "methods": specs, "seeds": seeds, "forget_sets": forget_name}
     return cached_frame("unlearning-runs", config, compute, depends=_DEPENDS)
@@ -120,7 +136,7 @@ def unlearning_grid(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
 
     Args:
         forget_sets: level label (e.g. ``"low"``) → ``f(bundle, seed)``. When ``f`` has a ``forget_name``
-            attribute (as :func:`rum_core.partition.es_forget_sets` gives) it names the cache entry and the
+            attribute (as :func:`es_forget_sets` gives) it names the cache entry and the
             ``forget_set`` column; otherwise the label does, so the label must then identify the procedure.
 
     Returns:
@@ -191,7 +207,7 @@ def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
     """The memorization scores of the RUM experiments, as :class:`rum_core.memorization.MemorizationScores`.
 
     With ``profile.memorization_models`` set (the CPU profiles), the Feldman & Zhang estimate from that many
-    models (:func:`rum_core.memorization.estimate_for_profile`, cached on disk). With ``None`` (the paper
+    models (:func:`estimate_for_profile`, cached on disk). With ``None`` (the paper
     profile, where thousands of ResNets are out of reach), published scores from the file named by the
     environment variable ``RUM_MEMORIZATION_SCORES`` (:func:`rum_core.memorization.published_memorization`:
     C-scores or Feldman & Zhang's estimates, checked against the dataset's labels). Examples such a file
@@ -201,7 +217,6 @@ def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
         ValueError: the profile trains no models and ``RUM_MEMORIZATION_SCORES`` is not set; a file that is
             not published scores of this dataset, or lacks estimates under the ``refuse`` policy.
     """
-    from .memorization import estimate_for_profile, published_memorization
 
     if profile.memorization_models is not None:
         return estimate_for_profile(profile, profile.memorization_model_count(),
@@ -217,6 +232,142 @@ def memorization_scores(profile: Profile, *, progress_bar: bool | None = None):
     if missing not in ("refuse", "zero"):
         raise ValueError(f"{MISSING_SCORES_ENV} must be 'refuse' or 'zero', got {missing!r}")
     return published_memorization(path, load_data(profile), missing=missing)
+
+
+# ------------------------------------------------------------------ profile-level scores and forget sets
+def estimate_for_profile(profile, n_models: int, seed: int = 0, **kwargs) -> MemorizationRuns:
+    """:func:`rum_core.memorization.estimate` on ``profile``'s dataset with its model and training recipe.
+
+    Extra keyword arguments (``subset_ratio``, ``design``, ``device``, ``progress_bar``, …) go to
+    :func:`rum_core.memorization.estimate`.
+    """
+    return estimate(load_data(profile), n_models=n_models, train=profile.train, model=profile.model,
+                    model_kwargs=profile.model_kwargs, seed=seed, **kwargs)
+
+
+_PROCEDURES = ("paper", "controlled")
+
+
+def es_forget_sets(profile, level: str, procedure: str = "paper", **kwargs):
+    """Forget sets by entanglement as a ``f(bundle, seed) → indices`` for ``unlearning_runs``.
+
+    For each seed, embeds ``bundle.train`` with that seed's original model
+    (:func:`rum_core.experiments.original_model`, the same model the unlearning runs start from) and
+    returns the set labelled ``level`` by :func:`rum_core.partition.es_groups` (``procedure="paper"``) or
+    :func:`rum_core.partition.es_controlled` (``procedure="controlled"``, ``seed`` = the run's seed, ``size`` defaulting to
+    ``round(profile.forget_fraction · n_train)``). ``kwargs`` go to that function.
+
+    The returned function has an attribute ``forget_name`` to pass as ``forget_name=`` (it is part of
+    ``unlearning_runs``' cache key): ``"es-paper-low"``, or with the keyword arguments appended in sorted
+    order, e.g. ``"es-controlled-low[size=48]"``, so different settings never share a cache entry.
+    ``f.details(bundle, seed)`` returns the whole :class:`rum_core.partition.ESForgetSets` (measured ES of every level
+    included).
+    """
+    if procedure not in _PROCEDURES:
+        raise ValueError(f"procedure must be one of {list(_PROCEDURES)}, got {procedure!r}")
+    if procedure == "paper":
+        valid = list(kwargs.get("picks") or PAPER_ES_PICKS)
+    else:
+        if "seed" in kwargs:
+            raise ValueError("es_forget_sets(procedure='controlled') uses each run's seed; do not pass seed=")
+        valid = list(kwargs.get("levels", ("low", "medium", "high")))
+    if level not in valid:
+        raise ValueError(f"level must be one of {valid} for procedure {procedure!r}, got {level!r}")
+
+    def details(bundle, seed: int) -> ESForgetSets:
+        model, _ = original_model(profile, seed)
+        emb = embed(model, bundle.train.x)
+        if procedure == "paper":
+            return es_groups(emb, **kwargs)
+        kw = dict(kwargs)
+        kw.setdefault("size", int(round(profile.forget_fraction * len(bundle.train))))
+        return es_controlled(emb, seed=seed, **kw)
+
+    def forget_sets(bundle, seed: int) -> np.ndarray:
+        return details(bundle, seed).groups[level]
+
+    forget_sets.details = details
+    settings = ",".join(f"{k}={v!r}" for k, v in sorted(kwargs.items()))
+    forget_sets.forget_name = f"es-{procedure}-{level}" + (f"[{settings}]" if settings else "")
+    return forget_sets
+
+
+def memorization_forget_sets(profile, level: str, *, scores=None, n: int | None = None,
+                             medium_center: float = 0.5, flip: bool = False, n_models: int | None = None,
+                             estimate_seed: int = 0):
+    """Forget sets by memorization as a ``f(bundle, seed) → indices`` for ``unlearning_runs`` / ``unlearning_grid``.
+
+    Returns the ``level`` group (``"low"``, ``"medium"`` or ``"high"``) of :func:`rum_core.partition.memorization_groups` with
+    ``n`` examples per group (default ``profile.memorization_group_size``).
+
+    The scores are fixed, as in the paper (which uses published scores): by default the profile's
+    Feldman & Zhang estimate, :func:`estimate_for_profile` with ``n_models`` models
+    (default ``profile.memorization_models``) and seed ``estimate_seed``, computed (or read from the cache) on
+    the first call and kept; or ``scores`` given explicitly (e.g. ``1 − C-scores``, or a proxy with
+    ``flip=True``). **The groups therefore do not depend on the run's seed**: every seed unlearns the same
+    examples, and what the seeds vary is the original model, the retrained reference and the unlearners'
+    randomness. (A memorization score is a property of the example under the training algorithm, not of
+    one trained model, so redrawing it per seed would only add estimation noise.)
+
+    The returned function has an attribute ``forget_name`` (part of ``unlearning_runs``' cache key):
+    ``"mem-high[models=1000,n=25,seed=0]"`` for the estimate, ``"mem-high[n=25,scores=<hash>]"`` for given
+    scores (a hash of their values), with ``medium_center`` / ``flip`` appended when not the defaults, so
+    different procedures never share a cache entry. ``f.details(bundle, seed)`` returns all three groups
+    (a dict level → indices) and ``f.scores()`` the scores they were formed from.
+
+    Raises:
+        ValueError: an unknown ``level`` (listing the valid ones); a profile without
+            ``memorization_models`` (it relies on published scores) and no ``scores``; bad ``n``; scores
+            whose length differs from the training set when called.
+    """
+    if level not in MEMORIZATION_LEVELS:
+        raise ValueError(f"level must be one of {list(MEMORIZATION_LEVELS)}, got {level!r}")
+    n = check_int("n", profile.memorization_group_size if n is None else n, low=1)
+    if not isinstance(flip, (bool, np.bool_)):
+        raise TypeError(f"flip must be a bool, got {flip!r}")
+    center = float(medium_center)
+    settings: dict[str, object] = {"n": n}
+    if scores is not None:
+        fixed = _scores_vector(scores)
+        settings["scores"] = hashlib.sha256(np.ascontiguousarray(fixed).tobytes()).hexdigest()[:12]
+    else:
+        fixed = None
+        models = profile.memorization_models if n_models is None else n_models
+        if models is None:
+            raise ValueError(f"profile {profile.name!r} has no memorization_models (it relies on published "
+                             f"scores): pass scores=, e.g. 1 − C-scores from "
+                             f"rum_core.memorization.load_cscores, or n_models=")
+        settings["models"] = check_int("n_models", models, low=2)
+        settings["seed"] = check_int("estimate_seed", estimate_seed, low=0)
+    if center != 0.5:
+        settings["center"] = center
+    if flip:
+        settings["flip"] = True
+    state: dict[str, object] = {}
+
+    def get_scores() -> np.ndarray:
+        if "scores" not in state:
+            if fixed is not None:
+                state["scores"] = fixed
+            else:
+                state["scores"] = estimate_for_profile(profile, settings["models"], seed=settings["seed"]).scores
+        return state["scores"]
+
+    def details(bundle, seed: int = 0) -> dict[str, np.ndarray]:
+        s = get_scores()
+        if len(s) != len(bundle.train):
+            raise ValueError(f"scores has {len(s)} entries but the training set has {len(bundle.train)} examples")
+        if "groups" not in state:
+            state["groups"] = memorization_groups(s, n, medium_center=center, flip=flip)
+        return {k: v.copy() for k, v in state["groups"].items()}
+
+    def forget_sets(bundle, seed: int) -> np.ndarray:
+        return details(bundle, seed)[level]
+
+    forget_sets.details = details
+    forget_sets.scores = get_scores
+    forget_sets.forget_name = f"mem-{level}[" + ",".join(f"{k}={v}" for k, v in sorted(settings.items())) + "]"
+    return forget_sets
 
 
 #: The two RUM forget sets: the one every table reports, and the tuning one, disjoint from it.
@@ -240,7 +391,6 @@ def rum_forget_groups(profile: Profile, scores, which: str = "report") -> dict[s
     Returns:
         ``{"low": idx, "medium": idx, "high": idx}``, sorted int64 index arrays.
     """
-    from .partition import memorization_groups
 
     if which not in RUM_FORGET_SETS:
         raise ValueError(f"which must be one of {RUM_FORGET_SETS}, got {which!r}")
@@ -261,7 +411,6 @@ def rum_tuning_forget_set(profile: Profile, scores) -> str:
     hyperparameters tuned on it do not transfer; then the only honest choice left is to tune on the reported
     forget set itself and say so (the chapters print the overlap).
     """
-    from .partition import group_ranges
 
     report = group_ranges(scores, rum_forget_groups(profile, scores))["mean"].to_numpy()
     tune = group_ranges(scores, rum_forget_groups(profile, scores, "tune"))["mean"].to_numpy()
@@ -289,7 +438,6 @@ def rum_cells(methods: Sequence[str] = RUM_METHODS, variants: Sequence[str] = RU
         include_rum: add the authors' RUM (``rum_steps``, default identity / finetune / salun) as ``"rum"``.
         ablation: add ``"<method> high_only"`` rows (the method on the high subset only).
     """
-    from . import rum as _rum
 
     makers = {"vanilla": _rum.vanilla, "shuffle": _rum.shuffle, "rum_f": _rum.rum_f, "high_only": _rum.high_only}
     unknown = [v for v in variants if v not in makers]
@@ -319,7 +467,6 @@ def _refine_scores(profile: Profile, bundle, refine_by: str, seed: int, mem) -> 
     (``refine_by`` already checked by :func:`rum_runs`)."""
     if refine_by == "memorization":
         return np.asarray(mem.scores, dtype=np.float64), float(mem.grad_evals)
-    from .memorization import orient_proxies, proxies
 
     frame = proxies(bundle, train=profile.train, model=profile.model, model_kwargs=profile.model_kwargs,
                     seed=seed, holdout=None if refine_by == "holdout_kl" else False, progress_bar=False)
@@ -385,8 +532,6 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
         cells that refine by score: the memorization estimate or the proxy's training runs; 0 otherwise)
         ``, rel_total_grad_evals`` (both) and ``steps`` (the methods run, ``+``-joined).
     """
-    from . import rum as _rum
-    from .cache import cached_frame
 
     cells = dict(rum_cells(profile=profile) if cells is None else cells)
     if not cells:
@@ -396,7 +541,6 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
             raise TypeError(f"cell {label!r} must be a rum_core.rum.Variant, got {type(v).__name__}")
     seeds = check_seeds(seeds)
     if refine_by != "memorization":
-        from .memorization import PROXIES
 
         if refine_by not in PROXIES:
             raise ValueError(f"refine_by must be 'memorization' or a proxy in {PROXIES}, got {refine_by!r}")
@@ -460,7 +604,7 @@ def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, S
     """Give every cell the same tuning budget: try every combination of ``grid`` on ``tune_seeds``.
 
     Each combination is applied to every non-identity step of a cell (:meth:`rum_core.rum.Variant.with_hparams`),
-    so vanilla, shuffle, RUM^F and RUM all get exactly ``len(hparam_grid(grid))`` configurations. The best
+    so vanilla, shuffle, RUM^F and RUM all get exactly ``len(_rum.hparam_grid(grid))`` configurations. The best
     mean ``metric`` over ``tune_seeds`` wins (ties: the earlier combination). The trials unlearn the tuning
     forget set (``forget_set="tune"``: :func:`rum_forget_groups` with ``which="tune"``, disjoint from the
     reported one) or, where that set is unlike the reported one (:func:`rum_tuning_forget_set`), the reported
@@ -470,9 +614,8 @@ def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, S
         ``(tuned_cells, trials)``: label → the chosen Variant, and one row per (cell, combination) with the
         mean ``metric`` and the combination's values.
     """
-    from .rum import hparam_grid
 
-    combos = hparam_grid(grid)
+    combos = _rum.hparam_grid(grid)
     if not combos:
         raise ValueError("grid is empty")
     trial_cells = {f"{label} #{i}": v.with_hparams(**combo)
@@ -494,7 +637,6 @@ def rum_table(runs: pd.DataFrame, metrics: Sequence[str] = ("tow", "mia_gap"), c
               ) -> pd.DataFrame:
     """The paper's layout: one row per cell label (retrain first), ``<metric>`` mean and ``<metric>_ci``
     t-interval half-width over seeds, ``n`` seeds, plus the mean relative cost."""
-    from .stats import summarize
 
     costs = ("rel_grad_evals", "rel_refine_grad_evals", "rel_total_grad_evals", "rel_seconds")
     cols = list(metrics) + [c for c in costs if c not in metrics and c in runs.columns]
@@ -520,8 +662,6 @@ def rum_selection(profile: Profile, candidates: Sequence[str] = ("identity", *RU
         methods low → high, ``+``-joined), the metrics of :func:`rum_runs`, and ``search_grad_evals,
         rel_search_grad_evals``: the cost of running every candidate on every subset.
     """
-    from . import rum as _rum
-    from .cache import cached_frame
 
     seeds = check_seeds(seeds)
     bad = [c for c in criteria if c not in ("oracle", "held_out")]

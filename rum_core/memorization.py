@@ -41,7 +41,7 @@ from . import models as _models
 from .data import DataBundle, Split
 from .training import TrainConfig, default_device, fit, predict_logits
 
-__all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate", "estimate_for_profile",
+__all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate",
            "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "MISSING_POLICIES", "proxies", "orient_proxies", "PublishedScores",
            "load_cscores", "load_feldman_zhang", "MemorizationScores", "published_memorization"]
 
@@ -268,18 +268,6 @@ def estimate(bundle: DataBundle, *, n_models: int, train: TrainConfig, subset_ra
                       f"(< {FIT_WARNING_ACCURACY:.0%}): memorization scores collapse toward 0 when models do "
                       f"not fit their data; train longer or with a larger model", RuntimeWarning, stacklevel=2)
     return runs
-
-
-def estimate_for_profile(profile, n_models: int, seed: int = 0, **kwargs) -> MemorizationRuns:
-    """:func:`estimate` on ``profile``'s dataset with its model and training recipe.
-
-    Extra keyword arguments (``subset_ratio``, ``design``, ``device``, ``progress_bar``, …) go to
-    :func:`estimate`.
-    """
-    from .experiments import load_data
-
-    return estimate(load_data(profile), n_models=n_models, train=profile.train, model=profile.model,
-                    model_kwargs=profile.model_kwargs, seed=seed, **kwargs)
 
 
 # -------------------------------------------------------------------------------------------- proxies

@@ -1,7 +1,9 @@
 """Forget sets: index arrays into ``bundle.train``.
 
-This module holds every way the book chooses a forget set. Every function is deterministic for a given
-seed.
+This module holds every way the book chooses a forget set, from arrays (embeddings, scores): it knows
+nothing of profiles or caches. Every function is deterministic for a given seed. The experiment layer
+turns a profile into forget-set functions built on these (:func:`rum_core.experiments.es_forget_sets`,
+:func:`rum_core.experiments.memorization_forget_sets`).
 
 Random
     :func:`random_forget_set`  uniformly random, the paper's default.
@@ -9,8 +11,6 @@ Random
 Entanglement (ES, :func:`rum_core.metrics.entanglement_score`), from the original model's embeddings
     :func:`es_groups`        the paper's procedure: shells by distance to the centroid, pick groups 3/12/14.
     :func:`es_controlled`    compact cluster + growing random share: ES strictly increasing by construction.
-    :func:`es_forget_sets`   either of them as an ``f(bundle, seed)`` for
-                             :func:`rum_core.experiments.unlearning_runs`.
     :func:`layer_embeddings` / :func:`scaled_es_picks` / :func:`jaccard`  for asking how the ES partitions move
                              with the embedding layer, the number of groups and the model's seed.
     :func:`set_entanglement` the ES of any index set of an embedding against the rest.
@@ -19,8 +19,6 @@ Memorization (:mod:`rum_core.memorization` scores or a proxy)
     :func:`memorization_groups`  the paper's low / medium / high groups: bottom n, n nearest the centre, top n.
     :func:`group_ranges`         each group's size and score range (what its label means).
     :func:`mix`                  a forget set drawing a given number of examples from each group.
-    :func:`memorization_forget_sets`  one level of them as an ``f(bundle, seed)`` for
-                                 :func:`rum_core.experiments.unlearning_grid` (same sets for every seed).
 
 Both ES procedures return an :class:`ESForgetSets` that carries the chosen sets *and their measured ES*
 (midpoint center, retain = every other training example): the labels low / medium / high only mean
@@ -38,10 +36,9 @@ import numpy as np
 from .metrics.entanglement import _embeddings, entanglement_score
 from .validation import check_indices, check_int, check_number
 
-__all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled", "es_forget_sets",
+__all__ = ["random_forget_set", "ESForgetSets", "es_groups", "es_controlled",
            "PAPER_ES_PICKS", "PAPER_ES_GROUPS", "PAPER_ES", "set_entanglement", "ES_LAYERS", "layer_embeddings", "scaled_es_picks",
-           "jaccard", "MEMORIZATION_LEVELS", "memorization_groups", "group_ranges", "mix",
-           "memorization_forget_sets"]
+           "jaccard", "MEMORIZATION_LEVELS", "memorization_groups", "group_ranges", "mix"]
 
 #: The names of the memorization groups, from least to most memorized.
 MEMORIZATION_LEVELS = ("low", "medium", "high")
@@ -348,56 +345,6 @@ def es_controlled(embeddings, *, size: int, levels: Sequence[str] = ("low", "med
                         detail=used, anchor=a)
 
 
-_PROCEDURES = ("paper", "controlled")
-
-
-def es_forget_sets(profile, level: str, procedure: str = "paper", **kwargs):
-    """Forget sets by entanglement as a ``f(bundle, seed) → indices`` for ``unlearning_runs``.
-
-    For each seed, embeds ``bundle.train`` with that seed's original model
-    (:func:`rum_core.experiments.original_model`, the same model the unlearning runs start from) and
-    returns the set labelled ``level`` by :func:`es_groups` (``procedure="paper"``) or
-    :func:`es_controlled` (``procedure="controlled"``, ``seed`` = the run's seed, ``size`` defaulting to
-    ``round(profile.forget_fraction · n_train)``). ``kwargs`` go to that function.
-
-    The returned function has an attribute ``forget_name`` to pass as ``forget_name=`` (it is part of
-    ``unlearning_runs``' cache key): ``"es-paper-low"``, or with the keyword arguments appended in sorted
-    order, e.g. ``"es-controlled-low[size=48]"``, so different settings never share a cache entry.
-    ``f.details(bundle, seed)`` returns the whole :class:`ESForgetSets` (measured ES of every level
-    included).
-    """
-    if procedure not in _PROCEDURES:
-        raise ValueError(f"procedure must be one of {list(_PROCEDURES)}, got {procedure!r}")
-    if procedure == "paper":
-        valid = list(kwargs.get("picks") or PAPER_ES_PICKS)
-    else:
-        if "seed" in kwargs:
-            raise ValueError("es_forget_sets(procedure='controlled') uses each run's seed; do not pass seed=")
-        valid = list(kwargs.get("levels", ("low", "medium", "high")))
-    if level not in valid:
-        raise ValueError(f"level must be one of {valid} for procedure {procedure!r}, got {level!r}")
-
-    def details(bundle, seed: int) -> ESForgetSets:
-        from .experiments import original_model
-        from .models import embed
-
-        model, _ = original_model(profile, seed)
-        emb = embed(model, bundle.train.x)
-        if procedure == "paper":
-            return es_groups(emb, **kwargs)
-        kw = dict(kwargs)
-        kw.setdefault("size", int(round(profile.forget_fraction * len(bundle.train))))
-        return es_controlled(emb, seed=seed, **kw)
-
-    def forget_sets(bundle, seed: int) -> np.ndarray:
-        return details(bundle, seed).groups[level]
-
-    forget_sets.details = details
-    settings = ",".join(f"{k}={v!r}" for k, v in sorted(kwargs.items()))
-    forget_sets.forget_name = f"es-{procedure}-{level}" + (f"[{settings}]" if settings else "")
-    return forget_sets
-
-
 #: The layers :func:`layer_embeddings` can read: penultimate features (the paper's φ), logits, raw inputs.
 ES_LAYERS = ("features", "logits", "input")
 
@@ -576,83 +523,4 @@ def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
-def memorization_forget_sets(profile, level: str, *, scores=None, n: int | None = None,
-                             medium_center: float = 0.5, flip: bool = False, n_models: int | None = None,
-                             estimate_seed: int = 0):
-    """Forget sets by memorization as a ``f(bundle, seed) → indices`` for ``unlearning_runs`` / ``unlearning_grid``.
-
-    Returns the ``level`` group (``"low"``, ``"medium"`` or ``"high"``) of :func:`memorization_groups` with
-    ``n`` examples per group (default ``profile.memorization_group_size``).
-
-    The scores are fixed, as in the paper (which uses published scores): by default the profile's
-    Feldman & Zhang estimate, :func:`rum_core.memorization.estimate_for_profile` with ``n_models`` models
-    (default ``profile.memorization_models``) and seed ``estimate_seed``, computed (or read from the cache) on
-    the first call and kept; or ``scores`` given explicitly (e.g. ``1 − C-scores``, or a proxy with
-    ``flip=True``). **The groups therefore do not depend on the run's seed**: every seed unlearns the same
-    examples, and what the seeds vary is the original model, the retrained reference and the unlearners'
-    randomness. (A memorization score is a property of the example under the training algorithm, not of
-    one trained model, so redrawing it per seed would only add estimation noise.)
-
-    The returned function has an attribute ``forget_name`` (part of ``unlearning_runs``' cache key):
-    ``"mem-high[models=1000,n=25,seed=0]"`` for the estimate, ``"mem-high[n=25,scores=<hash>]"`` for given
-    scores (a hash of their values), with ``medium_center`` / ``flip`` appended when not the defaults, so
-    different procedures never share a cache entry. ``f.details(bundle, seed)`` returns all three groups
-    (a dict level → indices) and ``f.scores()`` the scores they were formed from.
-
-    Raises:
-        ValueError: an unknown ``level`` (listing the valid ones); a profile without
-            ``memorization_models`` (it relies on published scores) and no ``scores``; bad ``n``; scores
-            whose length differs from the training set when called.
-    """
-    if level not in MEMORIZATION_LEVELS:
-        raise ValueError(f"level must be one of {list(MEMORIZATION_LEVELS)}, got {level!r}")
-    n = check_int("n", profile.memorization_group_size if n is None else n, low=1)
-    if not isinstance(flip, (bool, np.bool_)):
-        raise TypeError(f"flip must be a bool, got {flip!r}")
-    center = float(medium_center)
-    settings: dict[str, object] = {"n": n}
-    if scores is not None:
-        fixed = _scores_vector(scores)
-        import hashlib
-
-        settings["scores"] = hashlib.sha256(np.ascontiguousarray(fixed).tobytes()).hexdigest()[:12]
-    else:
-        fixed = None
-        models = profile.memorization_models if n_models is None else n_models
-        if models is None:
-            raise ValueError(f"profile {profile.name!r} has no memorization_models (it relies on published "
-                             f"scores): pass scores=, e.g. 1 − C-scores from "
-                             f"rum_core.memorization.load_cscores, or n_models=")
-        settings["models"] = check_int("n_models", models, low=2)
-        settings["seed"] = check_int("estimate_seed", estimate_seed, low=0)
-    if center != 0.5:
-        settings["center"] = center
-    if flip:
-        settings["flip"] = True
-    state: dict[str, object] = {}
-
-    def get_scores() -> np.ndarray:
-        if "scores" not in state:
-            if fixed is not None:
-                state["scores"] = fixed
-            else:
-                from .memorization import estimate_for_profile
-
-                state["scores"] = estimate_for_profile(profile, settings["models"], seed=settings["seed"]).scores
-        return state["scores"]
-
-    def details(bundle, seed: int = 0) -> dict[str, np.ndarray]:
-        s = get_scores()
-        if len(s) != len(bundle.train):
-            raise ValueError(f"scores has {len(s)} entries but the training set has {len(bundle.train)} examples")
-        if "groups" not in state:
-            state["groups"] = memorization_groups(s, n, medium_center=center, flip=flip)
-        return {k: v.copy() for k, v in state["groups"].items()}
-
-    def forget_sets(bundle, seed: int) -> np.ndarray:
-        return details(bundle, seed)[level]
-
-    forget_sets.details = details
-    forget_sets.scores = get_scores
-    forget_sets.forget_name = f"mem-{level}[" + ",".join(f"{k}={v}" for k, v in sorted(settings.items())) + "]"
-    return forget_sets
+#END

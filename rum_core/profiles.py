@@ -39,7 +39,7 @@ class Profile:
         es_forget_size: size of each ES-controlled forget set (:func:`rum_core.partition.es_controlled`);
             ``None`` = the random forget set's size.
         memorization_models: how many models the memorization estimate trains
-            (:func:`rum_core.memorization.estimate_for_profile`); ``None`` = use published scores instead.
+            (:func:`rum_core.experiments.estimate_for_profile`); ``None`` = use published scores instead.
         memorization_group_size: examples per memorization level (low / medium / high).
         val_size: training examples moved into a class-stratified validation split
             (:func:`rum_core.data.load`), the split model selection scores on; the paper's 45,000 / 5,000 /

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from rum_core.experiments import es_forget_sets
 from rum_core.metrics import entanglement_of, entanglement_score
-from rum_core.partition import PAPER_ES_PICKS, es_controlled, es_forget_sets, es_groups
+from rum_core.partition import PAPER_ES_PICKS, es_controlled, es_groups
 
 
 def _direct_es(r, s, center):

@@ -1,4 +1,4 @@
-"""Memorization-controlled forget sets (``partition.memorization_forget_sets``) and the chapter-5 plots."""
+"""Memorization-controlled forget sets (``experiments.memorization_forget_sets``) and the chapter-5 plots."""
 
 from dataclasses import replace
 
@@ -11,8 +11,8 @@ import pytest  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from rum_core import experiments, partition, plots, profiles  # noqa: E402
-from rum_core import memorization as mem  # noqa: E402
-from rum_core.partition import MEMORIZATION_LEVELS, memorization_forget_sets  # noqa: E402
+from rum_core.experiments import memorization_forget_sets  # noqa: E402
+from rum_core.partition import MEMORIZATION_LEVELS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_default_uses_the_profiles_estimate(smoke):
     """Without scores, the groups come from the profile's Feldman & Zhang estimate (memorization_models
     models), and the high group is more memorized than the medium one, which is more than the low one."""
     fns = _all_levels(smoke)
-    estimate = mem.estimate_for_profile(smoke, smoke.memorization_models).scores
+    estimate = experiments.estimate_for_profile(smoke, smoke.memorization_models).scores
     np.testing.assert_array_equal(fns["high"].scores(), estimate)
     expected = partition.memorization_groups(estimate, smoke.memorization_group_size)
     means = []

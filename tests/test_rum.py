@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy import stats
 
-from rum_core import data, experiments, memorization, models, partition, profiles, rum, unlearners
+from rum_core import data, experiments, models, partition, profiles, rum, unlearners
 from rum_core.metrics import accuracy
 from rum_core.stats import mean_ci
 
@@ -400,7 +400,7 @@ def test_rum_selection_rows(smoke):
 
 def test_memorization_scores_from_our_estimate_count_its_cost(smoke):
     mem = experiments.memorization_scores(smoke)
-    runs = memorization.estimate_for_profile(smoke, smoke.memorization_models)
+    runs = experiments.estimate_for_profile(smoke, smoke.memorization_models)
     np.testing.assert_array_equal(mem.scores, runs.estimate.scores)
     np.testing.assert_array_equal(mem.p_out, runs.estimate.p_out)
     assert mem.grad_evals == runs.included.sum() * smoke.train.epochs
