@@ -148,3 +148,26 @@ def test_umap_2d_shape_and_reproducible():
     np.testing.assert_allclose(a, b)
     with pytest.raises(ValueError, match="n_neighbors"):
         plots.umap_2d(x[:5])
+
+
+def test_umap_2d_runs_single_threaded_and_restores_the_thread_settings(monkeypatch):
+    """UMAP runs with numba and the BLAS/OpenMP pools at one thread (the cause of slow training after it
+    was numba's free worker threads), and the caller's settings come back afterwards."""
+    pytest.importorskip("umap")
+    import numba
+    import umap
+    from threadpoolctl import threadpool_info
+
+    seen = {}
+    real_fit = umap.UMAP.fit_transform
+
+    def spy(self, x, *args, **kwargs):
+        seen["numba"] = numba.get_num_threads()
+        seen["pools"] = {p["num_threads"] for p in threadpool_info()}
+        return real_fit(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(umap.UMAP, "fit_transform", spy)
+    before = numba.get_num_threads()
+    plots.umap_2d(np.random.default_rng(0).normal(size=(40, 3)), n_neighbors=5)
+    assert seen["numba"] == 1 and seen["pools"] <= {1}
+    assert numba.get_num_threads() == before
