@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -122,18 +123,15 @@ def _checksum_path(path: Path) -> Path:
     return path.with_name(path.name + CHECKSUM_SUFFIX)
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return f"{digest.hexdigest()} {path.stat().st_size}"
+def _digest(data: bytes) -> str:
+    """What the checksum file holds for an entry of these bytes: SHA-256 and size."""
+    return f"{hashlib.sha256(data).hexdigest()} {len(data)}"
 
 
 def _store(path: Path, write: Callable[[Path], None]) -> None:
     """Write the entry atomically, then its checksum (so an entry without one was never completed)."""
     atomic_write(path, write)
-    checksum = _digest(path)
+    checksum = _digest(path.read_bytes())
     atomic_write(_checksum_path(path), lambda tmp: tmp.write_text(checksum + "\n"))
 
 
@@ -151,9 +149,9 @@ def _set_aside(path: Path, why: str) -> None:
                   DamagedCacheEntry, stacklevel=3)
 
 
-def _load_verified(path: Path, read: Callable[[Path], object]):
-    """``(True, read(path))`` for an intact entry; ``(False, None)`` when there is none or it was damaged
-    (then it has been set aside with a warning)."""
+def _load_verified(path: Path, read: Callable[[io.BytesIO], object]):
+    """``(True, read(bytes))`` for an intact entry; ``(False, None)`` when there is none or it was damaged
+    (then it has been set aside with a warning). The file is read once: checked and parsed from memory."""
     if not path.exists():
         return False, None
     checksum = _checksum_path(path)
@@ -164,10 +162,11 @@ def _load_verified(path: Path, read: Callable[[Path], object]):
     else:
         why = "no checksum: an interrupted write or an older cache"
     if expected is not None:
-        actual = _digest(path)
+        data = path.read_bytes()
+        actual = _digest(data)
         if actual == expected:
             try:
-                return True, read(path)
+                return True, read(io.BytesIO(data))
             except Exception as err:  # noqa: BLE001 - any parse failure of a checksummed entry is damage
                 why = f"unreadable although its checksum matches: {type(err).__name__}: {err}"
         else:
@@ -176,8 +175,8 @@ def _load_verified(path: Path, read: Callable[[Path], object]):
     return False, None
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as z:
+def _read_npz(file) -> dict[str, np.ndarray]:
+    with np.load(file, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
 
@@ -202,7 +201,7 @@ def cached_state(kind: str, config: Mapping, compute: Callable[[], Mapping], dep
     import torch
 
     path = cache_path(kind, config, ".pt", depends)
-    hit, state = _load_verified(path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+    hit, state = _load_verified(path, lambda f: torch.load(f, map_location="cpu", weights_only=True))
     if hit:
         return state
     state = compute()

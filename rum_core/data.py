@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from .cache import cache_dir, cached_arrays
-from .validation import check_indices
+from .validation import check_indices, check_labels
 
 __all__ = ["Split", "DataBundle", "load", "available", "check_split", "DataNotFoundError", "ROOT_DATASETS",
            "TRAIN_LABELS_FILES"]
@@ -391,14 +391,6 @@ def _cifar_class_folders(which: str, root: Path) -> tuple[list[str], list[str]]:
     return found, found
 
 
-def _labels_vector(source: str, labels) -> np.ndarray:
-    arr = np.asarray(labels)
-    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{source}: the training labels must be a 1-D integer array, got dtype {arr.dtype} "
-                         f"and shape {arr.shape}")
-    return arr.astype(np.int64)
-
-
 def _train_labels(root: Path, train_labels) -> tuple[str, np.ndarray | None]:
     """``(where from, labels)`` of the official training label sequence: ``train_labels`` (an array, or an
     ``.npy`` / ``.npz`` path), else the first of :data:`TRAIN_LABELS_FILES` in ``root``; ``(…, None)``
@@ -409,12 +401,12 @@ def _train_labels(root: Path, train_labels) -> tuple[str, np.ndarray | None]:
             return "", None
         train_labels = found[0]
     if not isinstance(train_labels, (str, os.PathLike)):
-        return "train_labels", _labels_vector("train_labels", train_labels)
+        return "train_labels", check_labels("train_labels", train_labels)
     path = Path(train_labels).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"train_labels: no such file {str(path)!r}")
     if path.suffix == ".npy":
-        return str(path), _labels_vector(str(path), np.load(path, allow_pickle=False))
+        return str(path), check_labels(f"{path}: the training labels", np.load(path, allow_pickle=False))
     if path.suffix != ".npz":
         raise ValueError(f"train_labels: {str(path)!r} must be an .npy array or an .npz holding 'labels'")
     with np.load(path, allow_pickle=False) as z:
@@ -422,7 +414,7 @@ def _train_labels(root: Path, train_labels) -> tuple[str, np.ndarray | None]:
         if key is None:
             raise ValueError(f"{str(path)!r}: expected an array 'labels' (or 'tr_labels') of the official "
                              f"training labels, found {sorted(z.files)}")
-        return f"{path}[{key!r}]", _labels_vector(str(path), z[key])
+        return f"{path}[{key!r}]", check_labels(f"{path}: the training labels", z[key])
 
 
 def official_permutation(class_major_labels, official_labels, *, source: str = "official_labels",
@@ -444,7 +436,7 @@ def official_permutation(class_major_labels, official_labels, *, source: str = "
             sequences have different class counts (another dataset, or files missing from the folder).
     """
     have = np.asarray(class_major_labels, dtype=np.int64)
-    want = _labels_vector(source, official_labels)
+    want = check_labels(source, official_labels)
     if have.size and np.any(np.diff(have) < 0):
         raise ValueError("class_major_labels must be non-decreasing (the folder's images class by class)")
     k = int(max(have.max(initial=-1), 0) + 1) if class_names is None else len(class_names)

@@ -40,6 +40,7 @@ from . import ensembles
 from . import models as _models
 from .data import DataBundle, Split
 from .training import TrainConfig, default_device, fit, predict_logits
+from .validation import check_labels
 
 __all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate",
            "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "MISSING_POLICIES", "proxies", "orient_proxies", "PublishedScores",
@@ -539,13 +540,6 @@ def _read_npz(path, required_any: tuple[tuple[str, ...], ...]) -> dict[str, np.n
     return arrays
 
 
-def _labels_vector(name: str, labels) -> np.ndarray:
-    lab = np.asarray(labels)
-    if lab.ndim != 1 or (lab.size and not np.issubdtype(lab.dtype, np.integer)):
-        raise ValueError(f"{name} must be a 1-D integer array, got dtype {lab.dtype} and shape {lab.shape}")
-    return lab.astype(np.int64)
-
-
 def _source_size(bundle: DataBundle) -> int:
     """Training examples of ``bundle``'s dataset before its validation carve (the length of published files)."""
     return len(bundle.train) + (len(bundle.val) if bundle.val is not None else 0)
@@ -598,7 +592,7 @@ def load_cscores(path: str | os.PathLike, bundle: DataBundle | None = None) -> P
     """
     source = Path(path).name
     arrays = _read_npz(path, (("labels", "scores"),))
-    labels = _labels_vector(f"{source}: labels", arrays["labels"])
+    labels = check_labels(f"{source}: labels", arrays["labels"])
     scores = _check_scores(source, arrays["scores"], len(labels))
     _check_labels(labels, bundle, source)
     return PublishedScores(index=np.arange(len(labels)), scores=scores, labels=labels, source=source)
@@ -630,7 +624,7 @@ def load_feldman_zhang(path: str | os.PathLike, bundle: DataBundle | None = None
             other = _read_npz(labels, (("labels",), ("tr_labels",)))
             labels = other.get("labels", other.get("tr_labels"))
         file_labels = labels
-    lab = None if file_labels is None else _labels_vector(f"{source}: labels", file_labels)
+    lab = None if file_labels is None else check_labels(f"{source}: labels", file_labels)
     if "tr_mem" in arrays:
         n = len(np.asarray(arrays["tr_mem"]))
         scores = _check_scores(source, arrays["tr_mem"], n, low=-1.0)

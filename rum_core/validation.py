@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["check_int", "check_number", "check_choice", "check_seeds", "check_indices"]
+__all__ = ["check_int", "check_number", "check_choice", "check_seeds", "check_indices", "check_labels"]
 
 
 def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
@@ -124,3 +124,15 @@ def check_indices(name: str, idx, n: int, *, allow_empty: bool = True) -> np.nda
     if (counts > 1).any():
         raise ValueError(f"{name} has duplicated indices: {uniq[counts > 1][:5].tolist()}")
     return arr
+
+
+def check_labels(name: str, labels) -> np.ndarray:
+    """``labels`` as a 1-D int64 array (class labels, e.g. the official training labels of a score file).
+
+    Raises:
+        ValueError: not a 1-D array of integers.
+    """
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):  # [] is an empty labelling
+        raise ValueError(f"{name} must be a 1-D integer array, got dtype {arr.dtype} and shape {arr.shape}")
+    return arr.astype(np.int64)
