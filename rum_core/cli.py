@@ -194,18 +194,13 @@ def _checked_setup(args):
         os.environ[experiments.MEMORIZATION_SCORES_ENV] = str(args.memorization_scores)
     if args.missing_scores is not None:
         os.environ[experiments.MISSING_SCORES_ENV] = args.missing_scores
-    scores = os.environ.get(experiments.MEMORIZATION_SCORES_ENV, "").strip()
-    published = profile.memorization_models is None and args.refine_by == "memorization"
-    if published and scores and not Path(scores).is_file():
-        raise UsageError(f"memorization scores: no such file {scores!r} (--memorization-scores or "
-                         f"${experiments.MEMORIZATION_SCORES_ENV})")
     out = _writable_dir(Path(args.out))
     experiments.load_data(profile)  # missing data fails here (DataNotFoundError), before any work
-    if published:
+    if profile.memorization_models is None and args.refine_by == "memorization":
         try:  # published scores are cheap to read and check against the labels: do it now, not after a run
             experiments.memorization_scores(profile)
-        except (ValueError, OSError) as err:
-            raise UsageError(" ".join(str(err).split())) from err
+        except (ValueError, OSError) as err:  # no file, another format, other labels, missing estimates
+            raise UsageError(str(err)) from err
     return profile, out
 
 
