@@ -99,6 +99,10 @@ def _jsonable(obj):
 
 def cache_key(kind: str, config: Mapping, depends: Iterable[str] = ()) -> str:
     """Hash of ``kind``, ``config`` and the source of the rum_core modules in ``depends``."""
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"kind must be a non-empty string, got {kind!r}")
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a mapping (the settings that determine the result), got {config!r}")
     payload = {"kind": kind, "config": _jsonable(config),
                "code": _source_fingerprint(tuple(sorted(depends)))}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from .cache import cache_dir, cached_arrays
-from .validation import check_indices, check_labels
+from .validation import check_indices, check_int, check_labels
 
 __all__ = ["Split", "DataBundle", "load", "available", "check_split", "DataNotFoundError", "ROOT_DATASETS",
            "TRAIN_LABELS_FILES"]
@@ -206,7 +206,10 @@ def validation_positions(labels, val_size: int, seed: int) -> np.ndarray:
     """
     from sklearn.model_selection import train_test_split
 
-    labels = np.asarray(labels)
+    labels = check_labels("labels", labels)
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"labels must be non-negative class indices, got {int(labels.min())}")
+    val_size, seed = check_int("val_size", val_size), check_int("seed", seed, low=0)
     n, classes = len(labels), len(np.unique(labels))
     if not classes <= val_size <= n - classes:
         raise ValueError(f"val_size = {val_size} must lie in [{classes}, {n - classes}] for {n} training "
@@ -648,6 +651,7 @@ def check_split(n_train: int, forget_idx, retain_idx=None) -> tuple[np.ndarray, 
         ValueError: for an empty forget set, indices out of range or duplicated, or overlapping sets.
         TypeError: for boolean masks or non-integer indices.
     """
+    n_train = check_int("n_train", n_train, low=1)
     forget = check_indices("forget_idx", forget_idx, n_train)
     if forget.size == 0:
         raise ValueError("forget_idx is empty: there is nothing to unlearn")

@@ -46,7 +46,7 @@ from . import models as _models
 from ._progress import progress
 from .data import DataBundle
 from .training import TrainConfig, default_device, fit, predict_logits
-from .validation import check_indices, check_seeds
+from .validation import check_indices, check_int, check_number, check_seeds
 
 __all__ = ["DESIGNS", "inclusion_design", "model_seeds", "MLPStack", "SplitOutputs", "EnsembleResult",
            "train_ensemble", "train_mlp_stack", "mlp_layer_sizes", "mlp_train_flops", "is_batchable"]
@@ -57,9 +57,8 @@ _INIT_LOCK = threading.Lock()
 
 # ------------------------------------------------------------------------------------------------ designs
 def _ratio_fraction(subset_ratio: float) -> Fraction:
-    if not 0.0 < float(subset_ratio) < 1.0:
-        raise ValueError(f"subset_ratio must be in (0, 1), got {subset_ratio!r}")
-    return Fraction(float(subset_ratio)).limit_denominator(100)
+    subset_ratio = check_number("subset_ratio", subset_ratio, low=0.0, high=1.0, low_open=True, high_open=True)
+    return Fraction(subset_ratio).limit_denominator(100)
 
 
 def inclusion_design(n: int, n_models: int, subset_ratio: float = 0.7, design: str = "balanced",
@@ -87,7 +86,7 @@ def inclusion_design(n: int, n_models: int, subset_ratio: float = 0.7, design: s
         ValueError: for an unknown design, a ratio outside (0, 1), or a model count the balanced design
             cannot use.
     """
-    n, n_models = int(n), int(n_models)
+    n, n_models, seed = check_int("n", n), check_int("n_models", n_models), check_int("seed", seed, low=0)
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {DESIGNS}, got {design!r}")
     if n < 2:
@@ -129,8 +128,9 @@ def inclusion_design(n: int, n_models: int, subset_ratio: float = 0.7, design: s
 
 def model_seeds(seed: int, n_models: int) -> np.ndarray:
     """Per-model seeds (int64, < 2³¹) derived from ``seed``; model k's seed does not depend on ``n_models``."""
-    return np.array([int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0] >> 1)
-                     for k in range(int(n_models))], dtype=np.int64)
+    seed, n_models = check_int("seed", seed, low=0), check_int("n_models", n_models, low=0)
+    return np.array([int(np.random.SeedSequence([seed, k]).generate_state(1)[0] >> 1)
+                     for k in range(n_models)], dtype=np.int64)
 
 
 # -------------------------------------------------------------------------------------- stacked MLPs
@@ -165,6 +165,10 @@ def mlp_train_flops(sizes: Sequence[int], examples: int) -> float:
     Per example: forward 2·Σ in·out, weight gradients 2·Σ in·out, input gradients of every layer but
     the first 2·Σ_{l≥1} in·out (bias additions and elementwise work are not counted).
     """
+    sizes = [check_int(f"sizes[{i}]", v, low=1) for i, v in enumerate(sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
+    examples = check_int("examples", examples, low=0)
     pairs = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
     return float(examples) * 2.0 * (2 * sum(pairs) + sum(pairs[1:]))
 

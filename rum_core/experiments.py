@@ -39,7 +39,7 @@ from .partition import (
 from .profiles import Profile
 from .stats import summarize
 from .training import train_model
-from .validation import check_int, check_seeds
+from .validation import check_frame, check_int, check_seeds
 
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
            "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "RUM_FORGET_SETS",
@@ -638,6 +638,7 @@ def rum_table(runs: pd.DataFrame, metrics: Sequence[str] = ("tow", "mia_gap"), c
     """The paper's layout: one row per cell label (retrain first), ``<metric>`` mean and ``<metric>_ci``
     t-interval half-width over seeds, ``n`` seeds, plus the mean relative cost."""
 
+    check_frame("runs", runs, ["label", "variant", "method"])
     costs = ("rel_grad_evals", "rel_refine_grad_evals", "rel_total_grad_evals", "rel_seconds")
     cols = list(metrics) + [c for c in costs if c not in metrics and c in runs.columns]
     summary = summarize(runs, ["label", "variant", "method"], cols, confidence=confidence)

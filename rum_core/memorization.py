@@ -40,7 +40,7 @@ from . import ensembles
 from . import models as _models
 from .data import DataBundle, Split
 from .training import TrainConfig, default_device, fit, predict_logits
-from .validation import check_labels
+from .validation import check_frame, check_labels
 
 __all__ = ["MemorizationEstimate", "MemorizationRuns", "from_runs", "estimate",
            "PROXIES", "HIGH_MEANS_LOW_MEMORIZATION", "MISSING_POLICIES", "proxies", "orient_proxies", "PublishedScores",
@@ -462,7 +462,13 @@ def orient_proxies(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a :func:`proxies` frame in which every proxy column reads "higher = more memorized".
 
     Columns named in :data:`HIGH_MEANS_LOW_MEMORIZATION` are negated; others are unchanged.
+
+    Raises:
+        TypeError: not a DataFrame. ValueError: no column of :data:`PROXIES` (not a proxies frame).
     """
+    check_frame("frame", frame)
+    if not set(PROXIES) & set(frame.columns):
+        raise ValueError(f"frame has none of the proxy columns {list(PROXIES)}; it has {list(frame.columns)}")
     out = frame.copy()
     for name in HIGH_MEANS_LOW_MEMORIZATION & set(out.columns):
         out[name] = -out[name]

@@ -22,7 +22,7 @@ from torch import nn
 from .data import DataBundle
 from .validation import check_int
 
-__all__ = ["Classifier", "ModelSpec", "build", "available", "embed", "rebuild"]
+__all__ = ["Classifier", "ModelSpec", "build", "available", "embed", "rebuild", "check_inputs", "check_targets"]
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,54 @@ def rebuild(model: Classifier, *, seed: int = 0) -> Classifier:
     """A freshly initialized model with the same architecture as ``model`` (on the same device)."""
     if not isinstance(model, Classifier):
         raise TypeError(f"expected a rum_core Classifier, got {type(model).__name__}")
+    seed = check_int("seed", seed, low=0)
     device = next(model.parameters()).device
     return _from_spec(model.spec, seed).to(device)
+
+
+def check_inputs(name: str, x, model: nn.Module | None = None) -> torch.Tensor:
+    """``x`` when it is a floating-point tensor of finite values, one example per row; for a
+    :class:`Classifier`, each example must have the shape it was built for.
+
+    Raises:
+        TypeError: not a torch tensor (numpy arrays included: convert with ``torch.as_tensor``), or not floats.
+        ValueError: no example dimension, NaN or infinite values, or examples of the wrong shape.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of inputs, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must hold floating-point inputs, got dtype {x.dtype}")
+    if x.ndim < 1:
+        raise ValueError(f"{name} must have one row per example, got a scalar")
+    spec = getattr(model, "spec", None)
+    if isinstance(spec, ModelSpec) and tuple(x.shape[1:]) != tuple(spec.input_shape):
+        raise ValueError(f"{name} has examples of shape {tuple(x.shape[1:])} but the model was built for "
+                         f"{tuple(spec.input_shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} holds {int((~torch.isfinite(x)).sum())} NaN or infinite values")
+    return x
+
+
+def check_targets(name: str, y, n: int, model: nn.Module | None = None) -> torch.Tensor:
+    """``y`` when it is a 1-D integer tensor of ``n`` non-negative class labels, each below the number of
+    classes a :class:`Classifier` ``model`` was built for.
+
+    Raises:
+        TypeError: not a torch tensor, or not integers.
+        ValueError: wrong shape, or labels out of range (which torch reports only as an index error).
+    """
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of class labels, got {type(y).__name__}")
+    if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
+        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) (one label per example), got {tuple(y.shape)}")
+    spec = getattr(model, "spec", None)
+    high = spec.num_classes if isinstance(spec, ModelSpec) else None
+    bad = (y < 0) | (y >= high) if high is not None else y < 0
+    if n and bool(bad.any()):
+        raise ValueError(f"{name} has labels outside [0, {high}): {y[bad][:5].tolist()}")
+    return y
 
 
 @torch.no_grad()
@@ -146,6 +192,8 @@ def embed(model: Classifier, x: torch.Tensor, *, batch_size: int = 1024) -> np.n
     """Penultimate-layer features of ``x`` (eval mode, no augmentation) as a float64 array (N, d)."""
     if not isinstance(model, Classifier):
         raise TypeError(f"embed needs a rum_core Classifier (with .features), got {type(model).__name__}")
+    check_inputs("x", x, model)
+    batch_size = check_int("batch_size", batch_size, low=1)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()

@@ -29,6 +29,7 @@ import html
 import io
 import math
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["NOTEBOOK_ONLY_MIME", "BookRenderer", "cited_table", "glue"]
@@ -90,6 +91,9 @@ def _cell(text: str) -> str:
 
 def cited_table(values: dict[str, Any]) -> str:
     """The markdown table :func:`glue` displays after a cell: one row per name, values to 4 significant digits."""
+    if not isinstance(values, Mapping) or not values:
+        raise (ValueError if isinstance(values, Mapping) else TypeError)(
+            f"values must be a non-empty mapping name → cited value, got {values!r}")
     rows = "\n".join(f"| `{name}` | {_cell(_format(v))} |" for name, v in values.items())
     return f"**Cited in the text**\n\n| name | value |\n| --- | --- |\n{rows}\n"
 
@@ -121,7 +125,7 @@ def glue(name: str, value: Any) -> None:
     """
     from matplotlib.figure import Figure
 
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name.strip():
         raise TypeError(f"glue(name, value): name must be a non-empty string, got {name!r}")
     if isinstance(value, Figure):
         _glue(name, value)

@@ -390,14 +390,22 @@ def scaled_es_picks(n_groups: int) -> dict[str, int]:
             "high": n_groups - 1}
 
 
+def _index_set(name: str, idx) -> np.ndarray:
+    """``idx`` as a sorted set of indices: repeats collapse (a set operation ignores them), everything else
+    that :func:`~rum_core.validation.check_indices` refuses is refused."""
+    arr = idx if isinstance(idx, (str, bytes)) else np.asarray(idx)
+    if isinstance(arr, np.ndarray) and arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer):
+        arr = np.unique(arr)
+    return check_indices(name, arr, np.iinfo(np.int64).max)
+
+
 def jaccard(a, b) -> float:
     """|A ∩ B| / |A ∪ B| of two index sets (repeats ignored): 1 for the same set, 0 for disjoint sets.
 
     Raises:
         ValueError: both sets empty (the overlap is undefined).
     """
-    a = np.unique(np.asarray(a, dtype=np.int64).ravel())
-    b = np.unique(np.asarray(b, dtype=np.int64).ravel())
+    a, b = _index_set("a", a), _index_set("b", b)
     union = len(np.union1d(a, b))
     if union == 0:
         raise ValueError("jaccard of two empty sets is undefined")
@@ -447,7 +455,7 @@ def memorization_groups(scores, n: int, *, medium_center: float = 0.5, flip: boo
     if nan.any() and nan_policy == "raise":
         raise ValueError(f"{int(nan.sum())} scores are NaN (e.g. at {np.flatnonzero(nan)[:5].tolist()}); "
                          f"pass nan_policy='omit' to leave those examples out of every group")
-    center = float(medium_center)
+    center = check_number("medium_center", medium_center)
     if flip:
         s, center = -s, -center
     usable = ~nan
@@ -502,7 +510,7 @@ def mix(groups: Mapping[str, np.ndarray], n_each, seed: int = 0) -> np.ndarray:
     """
     if not isinstance(groups, Mapping) or not groups:
         raise TypeError("groups must be a non-empty mapping name → index array")
-    arrays = {str(k): np.asarray(v, dtype=np.int64).ravel() for k, v in groups.items()}
+    arrays = {str(k): check_indices(f"groups[{k!r}]", v, np.iinfo(np.int64).max) for k, v in groups.items()}
     counts = dict(n_each) if isinstance(n_each, Mapping) else {k: n_each for k in arrays}
     unknown = set(counts) - set(arrays)
     if unknown:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from .validation import check_array, check_frame, check_indices
 
 __all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars",
            "histogram_panels", "interval_dots", "umap_2d", "forget_retain_maps", "metric_by_level", "es_by_group",
@@ -26,6 +28,20 @@ def _half_widths(frame: pd.DataFrame, metric: str) -> np.ndarray:
     return np.where(np.isfinite(ci), ci, 0.0)
 
 
+def _mapping(name: str, value) -> None:
+    """Refuse anything but a non-empty mapping (of series to plot)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a mapping name → values, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} is empty: nothing to plot")
+
+
+def _metrics(metrics) -> list[str]:
+    if isinstance(metrics, str) or not isinstance(metrics, Sequence) or not metrics:
+        raise TypeError(f"metrics must be a non-empty list of column names, got {metrics!r}")
+    return list(metrics)
+
+
 def _panel_grid(n: int, ncols: int, panel_size: tuple[float, float]):
     """A constrained figure with ``n`` panels in rows of ``ncols``; unused trailing panels are hidden."""
     ncols = max(1, min(ncols, n))
@@ -40,10 +56,8 @@ def _panel_grid(n: int, ncols: int, panel_size: tuple[float, float]):
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols: int = 10,
                size: float = 1.0, suptitle: str | None = None):
     """Show (N, H, W, C) images in [0, 1] (see ``DataBundle.to_display``) in a grid with optional titles."""
-    images = np.asarray(images)
+    images = check_array("images", images, 4)
     n = len(images)
-    if n == 0:
-        raise ValueError("image_grid needs at least one image")
     fig, axes = _panel_grid(n, ncols, (size, size * 1.15))
     for i, ax in enumerate(axes.flat[:n]):
         ax.axis("off")
@@ -63,6 +77,8 @@ def grouped_bars(summary: pd.DataFrame, *, group: str, metrics: Sequence[str], l
 
     ``summary`` is what :func:`rum_core.stats.summarize` returns.
     """
+    metrics = _metrics(metrics)
+    check_frame("summary", summary, [group], numeric=metrics)
     fig, ax = _axes(ax, (1.6 + 1.1 * len(metrics) * len(summary) / 3, 3.2))
     groups = list(summary[group])
     width = 0.8 / len(groups)
@@ -86,6 +102,7 @@ def tow_vs_cost(summary: pd.DataFrame, *, label: str = "method", x: str = "rel_g
                 ax=None, title: str | None = None, xlabel: str = "cost relative to retrain (gradient evaluations)",
                 ylabel: str = "ToW"):
     """Scatter of quality (``y``) against cost (``x``, log scale) with 95% interval bars, one point per row."""
+    check_frame("summary", summary, [label], numeric=[x, y])
     fig, ax = _axes(ax, (6.0, 4.0))
     for _, row in summary.iterrows():
         xv = max(float(row[x]), 1e-4)
@@ -106,6 +123,8 @@ def tow_vs_cost(summary: pd.DataFrame, *, label: str = "method", x: str = "rel_g
 def histograms(samples: dict[str, np.ndarray], *, bins=30, ax=None, title: str | None = None,
                xlabel: str = "", range_: tuple[float, float] | None = None, density: bool = True):
     """Overlaid step histograms of several samples (e.g. confidences on forget / retain / test)."""
+    _mapping("samples", samples)
+    samples = {name: check_array(f"samples[{name!r}]", v, 1) for name, v in samples.items()}
     fig, ax = _axes(ax, (4.5, 3.2))
     for name, values in samples.items():
         ax.hist(np.asarray(values, dtype=float), bins=bins, range=range_, histtype="step", density=density,
@@ -121,6 +140,13 @@ def histograms(samples: dict[str, np.ndarray], *, bins=30, ax=None, title: str |
 def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, ax=None, title: str | None = None,
                min_fpr: float = 1e-3):
     """ROC curves ``name → (fpr, tpr)`` on log–log axes, where low-FPR behaviour is visible; chance dashed."""
+    _mapping("curves", curves)
+    for name, curve in curves.items():
+        if not isinstance(curve, tuple) or len(curve) != 2:
+            raise TypeError(f"curves[{name!r}] must be a pair (fpr, tpr), got {type(curve).__name__}")
+        fpr, tpr = check_array(f"curves[{name!r}] fpr", curve[0], 1), check_array(f"curves[{name!r}] tpr", curve[1], 1)
+        if fpr.shape != tpr.shape:
+            raise ValueError(f"curves[{name!r}] has {fpr.size} FPR values but {tpr.size} TPR values")
     fig, ax = _axes(ax, (4.5, 4.0))
     grid = np.logspace(np.log10(min_fpr), 0, 50)
     ax.plot(grid, grid, "k--", linewidth=1, label="chance")
@@ -146,6 +172,8 @@ def rum_bars(summary: pd.DataFrame, *, label: str = "label", metrics: Sequence[s
     ``reference`` (optional): a frame with the same ``label`` column and metric columns (e.g. the paper's
     published numbers), drawn as black diamonds where a row has a value.
     """
+    metrics = _metrics(metrics)
+    check_frame("summary", summary, [label], numeric=metrics)
     labels = [str(v) for v in summary[label]]
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 0.32 * len(labels) + 1.2),
                              sharey=True, layout="constrained", squeeze=False)
@@ -179,7 +207,8 @@ def histogram_panels(panels: dict[str, dict[str, np.ndarray]], *, bins: int = 30
     so the panels can be compared by eye (e.g. confidences of forget / retain / test under the original,
     retrained and unlearned models). The y axes are shared too.
     """
-    if not panels or any(not samples for samples in panels.values()):
+    _mapping("panels", panels)
+    if any(not isinstance(samples, Mapping) or not samples for samples in panels.values()):
         raise ValueError("histogram_panels needs at least one panel, each with at least one sample")
     values = [np.asarray(v, dtype=float).ravel() for samples in panels.values() for v in samples.values()]
     if any(v.size == 0 for v in values):
@@ -207,8 +236,7 @@ def interval_dots(summary: pd.DataFrame, metric: str, *, label: str = "method", 
     ``summary[label]``, first row on top), with an optional reference: a vertical line at ``target`` and a
     shaded band of ± ``target_ci`` around it (e.g. the retrained model's MIA efficacy, which an unlearned
     model should match rather than exceed)."""
-    if len(summary) == 0:
-        raise ValueError("interval_dots needs at least one row")
+    check_frame("summary", summary, [label], numeric=[metric])
     fig, ax = _axes(ax, (5.0, 0.8 + 0.35 * len(summary)))
     y = np.arange(len(summary))[::-1]
     means = summary[metric].to_numpy(dtype=float)
@@ -273,17 +301,17 @@ def forget_retain_maps(coords, forget_sets, *, titles: Sequence[str] | None = No
         forget_sets: label → indices into ``coords``, one panel each, in order.
         titles: one title per panel (default: the labels).
     """
-    xy = np.asarray(coords, dtype=float)
-    if xy.ndim != 2 or xy.shape[1] != 2:
+    xy = check_array("coords", coords, 2)
+    if xy.shape[1] != 2:
         raise ValueError(f"coords must be (n, 2), got shape {xy.shape}")
+    _mapping("forget_sets", forget_sets)
     labels = list(forget_sets)
-    if not labels:
-        raise ValueError("forget_sets is empty")
     if titles is not None and len(titles) != len(labels):
         raise ValueError(f"titles has {len(titles)} entries for {len(labels)} forget sets")
+    sets = [check_indices(f"forget_sets[{k!r}]", forget_sets[k], len(xy), allow_empty=False) for k in labels]
     fig, axes = _panel_grid(len(labels), ncols, (size, size))
     for i, ax in enumerate(axes.flat[:len(labels)]):
-        idx = np.asarray(forget_sets[labels[i]], dtype=np.int64)
+        idx = sets[i]
         mask = np.zeros(len(xy), dtype=bool)
         mask[idx] = True
         ax.scatter(*xy[~mask].T, s=point_size, c="0.75", linewidths=0, label="retain")
@@ -305,6 +333,7 @@ def metric_by_level(summary: pd.DataFrame, *, metric: str = "tow", level: str = 
     their order of first appearance (or their category order when ``level`` is an ordered categorical);
     each line is shifted slightly along x so that the interval bars do not hide each other.
     """
+    check_frame("summary", summary, [level, series], numeric=[metric])
     fig, ax = _axes(ax, (6.0, 3.8))
     col = summary[level]
     levels = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else list(dict.fromkeys(col))
@@ -341,6 +370,7 @@ def es_by_group(curves, *, picks=None, n_pick_groups: int = 15, ax=None, title: 
     from .stats import mean_ci
 
     fig, ax = _axes(ax, (6.0, 3.6))
+    _mapping("curves", curves)
     for name, values in curves.items():
         v = np.asarray(values, dtype=float)
         v = v[None, :] if v.ndim == 1 else v
@@ -380,9 +410,8 @@ def scatter_panels(x, ys: dict[str, np.ndarray], *, xlabel: str = "", ncols: int
     correlation of the pair in each panel's title (NaN pairs dropped), e.g. proxies against an estimate."""
     from scipy.stats import spearmanr
 
-    if not ys:
-        raise ValueError("scatter_panels needs at least one series in ys")
-    xv = np.asarray(x, dtype=float).ravel()
+    _mapping("ys", ys)
+    xv = check_array("x", x, 1, allow_nan=True)
     fig, axes = _panel_grid(len(ys), ncols, panel_size)
     for ax, (name, values) in zip(axes.flat, ys.items(), strict=False):
         yv = np.asarray(values, dtype=float).ravel()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .data import ROOT_DATASETS
 from .training import TrainConfig
+from .validation import check_int, check_number
 
 PROFILE_ENV = "RUM_PROFILE"
 DEFAULT_PROFILE = "small"
@@ -67,6 +68,17 @@ class Profile:
     data_root: str | None = None
 
     def __post_init__(self):
+        if not isinstance(self.train, TrainConfig):
+            raise TypeError(f"train must be a TrainConfig, got {type(self.train).__name__}")
+        check_number("forget_fraction", self.forget_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+        check_int("seeds", self.seeds, low=1)
+        check_int("memorization_group_size", self.memorization_group_size, low=1)
+        check_int("val_size", self.val_size, low=0)
+        for name in ("es_forget_size", "memorization_models"):
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name), low=1)
+        if not isinstance(self.unlearn, dict) or not isinstance(self.model_kwargs, dict):
+            raise TypeError("unlearn and model_kwargs must be dicts")
         if self.data_root is None:
             return
         if self.dataset not in ROOT_DATASETS:
@@ -162,6 +174,8 @@ def banner(profile: Profile) -> str:
     """The line every chapter prints first: package version and profile."""
     from . import __version__
 
+    if not isinstance(profile, Profile):
+        raise TypeError(f"profile must be a rum_core Profile (from get_profile), got {type(profile).__name__}")
     return f"rum_core {__version__} · {profile.describe()}"
 
 

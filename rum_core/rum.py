@@ -35,7 +35,7 @@ from . import unlearners
 from .data import DataBundle, check_split
 from .metrics.accuracy import accuracy, tow
 from .partition import MEMORIZATION_LEVELS
-from .validation import check_indices
+from .validation import check_frame, check_indices, check_int
 
 __all__ = ["LEVELS", "RETAIN_POLICIES", "PAPER_TABLE", "paper_table", "refine", "random_split", "retain_sets",
            "Step", "StepRecord", "MetaResult", "meta_unlearn", "Variant", "vanilla", "shuffle", "rum_f", "rum",
@@ -190,6 +190,7 @@ def retain_sets(n_train: int, subsets: Sequence[np.ndarray], policy: str = "proc
     """
     if policy not in RETAIN_POLICIES:
         raise ValueError(f"retain_policy must be one of {RETAIN_POLICIES}, got {policy!r}")
+    n_train = check_int("n_train", n_train, low=1)
     subsets = _check_subsets(subsets, n_train)
     everything = np.arange(n_train)
     if policy == "forget":
@@ -289,14 +290,6 @@ class MetaResult:
         return pd.DataFrame([{**{k: v for k, v in vars(r).items() if k != "subset"}, "n_subset": len(r.subset)}
                              for r in self.steps])
 
-    def as_unlearned(self, name: str = "meta") -> unlearners.Unlearned:
-        """The result as an :class:`~rum_core.unlearners.Unlearned` (hyperparameters = the list of steps)."""
-        return unlearners.Unlearned(model=self.model, method=name,
-                                    hparams={"steps": [{"method": r.method, **r.hparams} for r in self.steps],
-                                             "retain_policy": self.retain_policy},
-                                    seconds=self.seconds, grad_evals=self.grad_evals,
-                                    extras={"records": self.records()})
-
 
 def _level_names(k: int) -> list[str]:
     return list(LEVELS) if k == 3 else [f"part{i + 1}" for i in range(k)]
@@ -395,7 +388,9 @@ class Variant:
         if self.retain_policy not in RETAIN_POLICIES:
             raise ValueError(f"retain_policy must be one of {RETAIN_POLICIES}, got {self.retain_policy!r}")
         steps = _as_steps(self.steps)
-        n_parts = 1 if self.split == "none" else int(self.k)
+        if not steps:
+            raise ValueError(f"variant {self.name!r} has no steps")
+        n_parts = 1 if self.split == "none" else check_int("k", self.k, low=1)
         if len(steps) not in (1, n_parts):
             raise ValueError(f"variant {self.name!r} has {len(steps)} steps for {n_parts} subsets")
         object.__setattr__(self, "steps", steps)
@@ -585,7 +580,20 @@ def select_steps(model, bundle: DataBundle, subsets: Sequence, candidates: Seque
 
 
 def hparam_grid(grid: Mapping[str, Sequence]) -> list[dict]:
-    """Every combination of a ``{name: values}`` grid, as a list of dicts (in ``itertools.product`` order)."""
+    """Every combination of a ``{name: values}`` grid, as a list of dicts (in ``itertools.product`` order).
+
+    Raises:
+        TypeError: ``grid`` is not a mapping, or a value is not a list of candidates (``{"lr": 0.1}``).
+        ValueError: an empty grid, or a name with no candidate values (which would silently give no runs).
+    """
+    if not isinstance(grid, Mapping) or not grid:
+        raise (ValueError if isinstance(grid, Mapping) else TypeError)(
+            f"grid must be a non-empty mapping hyperparameter → candidate values, got {grid!r}")
+    for name, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+            raise TypeError(f"grid[{name!r}] must be a list of candidate values, got {values!r}")
+        if not len(values):
+            raise ValueError(f"grid[{name!r}] has no candidate values")
     keys = list(grid)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
 
@@ -602,6 +610,7 @@ def paper_layout(summary: pd.DataFrame, *, dataset: str | None = "cifar10", digi
     rows that refine nothing), so that RUM's unlearning cost is never read as its whole price."""
     from .stats import format_table
 
+    check_frame("summary", summary, ["label"], numeric=["tow", "mia_gap"])
     costs = [c for c in ("rel_grad_evals", "rel_refine_grad_evals") if cost and c in summary.columns]
     table = format_table(summary, "label", ["tow", "mia_gap", *costs], digits=digits,
                          names={"tow": "ToW", "mia_gap": "MIA gap", "rel_grad_evals": "unlearning cost / retrain",

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .validation import check_array, check_frame, check_int, check_number
+
 __all__ = ["mean_ci", "summarize", "format_table"]
 
 
@@ -16,13 +18,8 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
 
     With a single value the half-width is NaN (no spread can be estimated).
     """
-    x = np.asarray(values, dtype=float).ravel()
-    if x.size == 0:
-        raise ValueError("mean_ci needs at least one value")
-    if np.isnan(x).any():
-        raise ValueError("mean_ci got NaN values")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    x = check_array("values", values, 1)
+    confidence = check_number("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     if x.size == 1:
         return float(x[0]), float("nan")
     half = _st.t.ppf(0.5 + confidence / 2, df=x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
@@ -37,10 +34,9 @@ def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[st
     group is unknown there (e.g. the cost of published scores) and summarizes to NaN; one that is NaN for
     only some rows raises, as :func:`mean_ci` does.
     """
-    by = [by] if isinstance(by, str) else list(by)
-    missing = [c for c in [*by, *metrics] if c not in frame.columns]
-    if missing:
-        raise ValueError(f"columns {missing} not in the frame (has {list(frame.columns)})")
+    by = [by] if isinstance(by, str) else _names("by", by)
+    metrics = _names("metrics", metrics)
+    check_frame("frame", frame, by, numeric=metrics)
     rows = []
     for key, group in frame.groupby(by, sort=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -54,12 +50,25 @@ def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[st
     return pd.DataFrame(rows)
 
 
+def _names(name: str, columns) -> list[str]:
+    """A non-empty list of column names (a single string is one name)."""
+    if isinstance(columns, str):
+        return [columns]
+    if not isinstance(columns, Sequence) or not columns:
+        raise (TypeError if not isinstance(columns, Sequence) else ValueError)(
+            f"{name} must be a non-empty list of column names, got {columns!r}")
+    return list(columns)
+
+
 def format_table(summary: pd.DataFrame, index: str, metrics: Sequence[str], *, digits: int = 3,
                  names: dict[str, str] | None = None) -> pd.DataFrame:
     """``summary`` (from :func:`summarize`) as strings ``"mean ± half-width"``, one column per metric.
 
     A NaN half-width (a single seed) is shown as the mean alone, a NaN mean (unknown) as "unknown".
     """
+    digits = check_int("digits", digits, low=0, high=12)
+    metrics = _names("metrics", metrics)
+    check_frame("summary", summary, [index], numeric=[*metrics, *(f"{m}_ci" for m in metrics)])
     names = names or {}
     out = pd.DataFrame(index=pd.Index(summary[index], name=index))
     for m in metrics:

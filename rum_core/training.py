@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._progress import progress
+from .models import check_inputs, check_targets
 from .validation import check_choice, check_indices, check_int, check_number
 
 __all__ = ["TrainConfig", "FitLog", "default_device", "fit", "predict_logits", "predict_proba", "predict",
@@ -91,12 +92,14 @@ def _device(device) -> torch.device:
 
 def minibatches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
     """A seeded random permutation of ``range(n)`` cut into batches (the last one may be smaller)."""
+    n, batch_size = check_int("n", n, low=0), check_int("batch_size", batch_size, low=1)
     perm = torch.randperm(n, generator=generator)
     return list(perm.split(batch_size))
 
 
 def augment(x: torch.Tensor, kind: str | None, generator: torch.Generator) -> torch.Tensor:
     """Random crop (padding ⌈H/8⌉, so 4 on 32×32) and, for ``crop_flip``, a random horizontal flip."""
+    check_choice("kind", kind, AUGMENTATIONS)
     if kind is None:
         return x
     n, _, h, w = x.shape
@@ -122,6 +125,9 @@ def make_optimizer(params, cfg: TrainConfig, total_steps: int):
     ``"cosine"``: step t uses lr · ½(1 + cos(π t / total_steps)), from lr down to 0. ``"constant"``: lr at
     every step. The scheduler must be stepped once after every optimizer step.
     """
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    total_steps = check_int("total_steps", total_steps, low=0)
     opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.schedule == "cosine":
         total = max(1, total_steps)
@@ -135,6 +141,8 @@ def check_finite_model(model: nn.Module, what: str) -> None:
     """Raise a FloatingPointError naming the first parameter (or buffer) of ``model`` that holds NaN or
     ±inf, so a diverged run is never evaluated: a NaN model still "predicts" (argmax of NaN logits is
     class 0) and would report accuracies as if it were real."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     for name, t in [*model.named_parameters(), *model.named_buffers()]:
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             bad = int((~torch.isfinite(t)).sum())
@@ -166,10 +174,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, *,
         ValueError: ``x`` and ``y`` of different lengths, an empty set, non-finite inputs.
         FloatingPointError: the run diverged (non-finite weights at its end, see :func:`check_finite_model`).
     """
-    if len(x) != len(y):
-        raise ValueError(f"x and y have different lengths: {len(x)} vs {len(y)}")
-    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
-        raise ValueError(f"x holds {int((~torch.isfinite(x)).sum())} NaN or infinite values")
+    check_inputs("x", x, model)
+    check_targets("y", y, len(x), model)
     if len(y) == 0:
         raise ValueError("cannot train on an empty set")
     dev = _device(device)
@@ -219,6 +225,8 @@ def _epoch_labels(labels_for_epoch, epoch: int, n: int, device) -> torch.Tensor:
 @torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, *, batch_size: int = 2048, device=None) -> torch.Tensor:
     """Logits for ``x`` in eval mode, batched, returned on the CPU as float32."""
+    check_inputs("x", x, model)
+    batch_size = check_int("batch_size", batch_size, low=1)
     dev = next(model.parameters()).device if device is None else torch.device(device)
     was_training = model.training
     model.eval()

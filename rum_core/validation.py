@@ -3,18 +3,20 @@
 One function per kind of value, used at every public boundary, so the same bad input gets the same clear
 error everywhere (a ValueError or TypeError that names the argument) instead of being coerced (``int(2.7)``
 is 2, ``np.asarray([-1])`` indexes from the end, a duplicated index counts an example twice) or failing
-deep inside torch. The lowest layer of the package: it imports numpy only.
+deep inside torch. The lowest layer of the package: it imports numpy (and pandas for tables) only.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["check_int", "check_number", "check_choice", "check_seeds", "check_indices", "check_labels"]
+__all__ = ["check_int", "check_number", "check_choice", "check_seeds", "check_indices", "check_labels",
+           "check_numeric", "check_array", "check_frame"]
 
 
 def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
@@ -136,3 +138,66 @@ def check_labels(name: str, labels) -> np.ndarray:
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):  # [] is an empty labelling
         raise ValueError(f"{name} must be a 1-D integer array, got dtype {arr.dtype} and shape {arr.shape}")
     return arr.astype(np.int64)
+
+
+def check_numeric(name: str, x) -> np.ndarray:
+    """``x`` (a sequence, numpy array or torch tensor, on any device) as a numeric numpy array: integers or
+    floats, never booleans, strings or objects.
+
+    Raises:
+        TypeError: None, a string, a mapping, or an array whose values are not numbers.
+    """
+    if x is None or isinstance(x, (str, bytes, Mapping)):
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor (possibly on a GPU / requiring grad)
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} ({err})") from None
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype} from {type(x).__name__}")
+    return arr
+
+
+def check_array(name: str, x, ndim: int, *, allow_nan: bool = False) -> np.ndarray:
+    """``x`` as a non-empty float64 array of ``ndim`` dimensions without infinite values (nor NaN, unless
+    ``allow_nan``: NaN marks a missing value where the caller documents it).
+
+    Raises:
+        TypeError: not numeric (see :func:`check_numeric`).
+        ValueError: wrong number of dimensions, empty, NaN or infinite values (the first one's position).
+    """
+    arr = check_numeric(name, x)
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    arr = arr.astype(np.float64, copy=False)
+    bad = ~np.isfinite(arr) if not allow_nan else np.isinf(arr)
+    if bad.any():
+        what = "infinite values" if allow_nan else "NaN or infinite values"
+        raise ValueError(f"{name} has {what} (first at flat index {int(np.flatnonzero(bad)[0])})")
+    return arr
+
+
+def check_frame(name: str, frame, columns: Iterable[str] = (), *, numeric: Iterable[str] = ()) -> pd.DataFrame:
+    """``frame`` when it is a non-empty DataFrame with every one of ``columns`` and ``numeric`` (the latter
+    holding numbers; NaN is allowed: it marks an unknown value in this package's tables).
+
+    Raises:
+        TypeError: not a DataFrame, or a ``numeric`` column that holds something else.
+        ValueError: empty, or missing columns (all of them named, with the columns it has).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    numeric = list(numeric)
+    missing = [c for c in [*columns, *numeric] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks the column(s) {missing}; it has {list(frame.columns)}")
+    if frame.empty:
+        raise ValueError(f"{name} has no rows")
+    for c in numeric:
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
+            raise TypeError(f"{name}[{c!r}] must hold numbers, got dtype {frame[c].dtype}")
+    return frame

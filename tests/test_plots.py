@@ -22,7 +22,7 @@ def test_image_grid_shows_each_image_with_its_title_and_hides_spare_cells():
     shown = [ax for ax in axes if ax.images]
     assert [ax.get_title() for ax in shown] == [f"t{i}" for i in range(7)]
     np.testing.assert_allclose(shown[3].images[0].get_array(), images[3, ..., 0])
-    with pytest.raises(ValueError, match="at least one image"):
+    with pytest.raises(ValueError, match="images is empty"):
         plots.image_grid(np.zeros((0, 8, 8, 1)))
 
 

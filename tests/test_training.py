@@ -81,10 +81,23 @@ def test_train_config_validation(kwargs):
 
 def test_fit_input_errors(synthetic):
     model = models.build("mlp", synthetic)
-    with pytest.raises(ValueError, match="lengths"):
-        fit(model, synthetic.train.x, synthetic.train.y[:-1], CFG)
+    x, y = synthetic.train.x, synthetic.train.y
+    with pytest.raises(ValueError, match="one label per example"):
+        fit(model, x, y[:-1], CFG)
     with pytest.raises(ValueError, match="empty"):
-        fit(model, synthetic.train.x[:0], synthetic.train.y[:0], CFG)
+        fit(model, x[:0], y[:0], CFG)
+    # labels torch would only report as an IndexError (or a dtype RuntimeError) deep inside cross-entropy
+    assert synthetic.num_classes == 4
+    with pytest.raises(ValueError, match=r"labels outside \[0, 4\): \[4\]"):
+        fit(model, x, torch.where(torch.arange(len(y)) == 5, 4, y), CFG)
+    with pytest.raises(ValueError, match=r"outside \[0, 4\): \[-1\]"):
+        fit(model, x, torch.where(torch.arange(len(y)) == 5, -1, y), CFG)
+    with pytest.raises(TypeError, match="integer class labels"):
+        fit(model, x, y.float(), CFG)
+    with pytest.raises(ValueError, match="examples of shape"):
+        fit(model, x.reshape(len(x), -1)[:, :5], y, CFG)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        fit(model, x.numpy(), y, CFG)
 
 
 def test_predict_proba_is_a_distribution(synthetic, fitted_mlp):

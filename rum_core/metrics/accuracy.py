@@ -37,6 +37,8 @@ def split_accuracies(model: torch.nn.Module, bundle, forget_idx, retain_idx=None
 
 
 def _checked_accuracies(name: str, accs: Mapping[str, float], keys=SPLITS) -> dict[str, float]:
+    """The accuracies of ``keys`` (each required, in [0, 1]); any other split present must be one too,
+    so that a forget accuracy of 1.5 is refused even by a formula that does not use it."""
     if not isinstance(accs, Mapping):
         raise TypeError(f"{name} must be a mapping with keys {list(keys)}, got {type(accs).__name__}")
     out = {}
@@ -44,6 +46,9 @@ def _checked_accuracies(name: str, accs: Mapping[str, float], keys=SPLITS) -> di
         if key not in accs:
             raise ValueError(f"{name} is missing the key {key!r} (needs {list(keys)})")
         out[key] = _fraction(f"{name}[{key!r}]", accs[key])
+    for key in SPLITS:
+        if key in accs and key not in keys:
+            _fraction(f"{name}[{key!r}]", accs[key])
     return out
 
 

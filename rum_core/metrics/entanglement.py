@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mia import _finite_float
+from ..validation import check_array
 
 __all__ = ["entanglement_score", "entanglement_of", "ES_CENTERS"]
 
@@ -39,7 +39,7 @@ _SAME_MEAN_ULPS = 1024.0
 
 
 def _embeddings(name: str, x) -> np.ndarray:
-    arr = _finite_float(name, x, 2)
+    arr = check_array(name, x, 2)
     if arr.shape[1] == 0:
         raise ValueError(f"{name} has embedding dimension 0 (shape {arr.shape})")
     return arr

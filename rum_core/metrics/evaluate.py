@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from ..validation import check_indices
+from ..validation import check_indices, check_int
 from .accuracy import tow
 from .mia import (
     _seed,
@@ -160,9 +160,12 @@ def split_fingerprint(forget: np.ndarray, retain: np.ndarray, n_test: int, data:
 
     The order in which the indices are given does not matter; the sets, and which of them is which, do.
     """
-    digest = hashlib.sha256(f"rum_core split v1|data={data}|n_test={int(n_test)}".encode())
+    n_test = check_int("n_test", n_test, low=0)
+    if not isinstance(data, str):
+        raise TypeError(f"data must be a string (a dataset fingerprint), got {type(data).__name__}")
+    digest = hashlib.sha256(f"rum_core split v1|data={data}|n_test={n_test}".encode())
     for name, idx in (("forget", forget), ("retain", retain)):
-        arr = np.sort(np.asarray(idx, dtype=np.int64).ravel())
+        arr = np.sort(check_indices(name, idx, np.iinfo(np.int64).max))
         digest.update(f"|{name}:{arr.size}:".encode())
         digest.update(arr.astype("<i8", copy=False).tobytes())
     return digest.hexdigest()[:16]
@@ -225,6 +228,9 @@ def compare_reports(unlearned: ModelReport, retrained: ModelReport) -> Evaluatio
             set sizes, or sets of equal sizes that differ (their ``split_fingerprint`` s differ: other
             forget / retain indices, or other data).
     """
+    for name, report in (("unlearned", unlearned), ("retrained", retrained)):
+        if not isinstance(report, ModelReport):
+            raise TypeError(f"{name} must be a ModelReport (from model_report), got {type(report).__name__}")
     for name in ("n_forget", "n_retain", "n_test", "seed"):
         if getattr(unlearned, name) != getattr(retrained, name):
             raise ValueError(f"the two reports differ in {name} ({getattr(unlearned, name)} vs "

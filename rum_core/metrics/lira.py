@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mia import _finite_float
+from ..validation import check_array, check_number
 
 __all__ = ["lira_scores", "ulira_scores", "membership_split", "leave_one_out_lira", "leave_one_out_ulira"]
 
@@ -43,7 +43,7 @@ def membership_split(stats, in_mask) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         Two (K, n) float64 arrays: ``stats`` where ``in_mask`` (resp. not) and NaN elsewhere.
     """
-    s = _finite_float("stats", stats, 2)
+    s = check_array("stats", stats, 2)
     if in_mask is None or isinstance(in_mask, (str, bytes)):
         raise TypeError(f"in_mask must be a boolean array, got {type(in_mask).__name__}")
     mask = np.asarray(in_mask.detach().cpu().numpy() if hasattr(in_mask, "detach") else in_mask)
@@ -56,7 +56,7 @@ def membership_split(stats, in_mask) -> tuple[np.ndarray, np.ndarray]:
 
 def _population(name: str, stats, n: int, need: int):
     """Per-example mean, count and sum of squared deviations of a NaN-masked (K, n) matrix."""
-    x = _finite_float(name, stats, 2, allow_nan=True)
+    x = check_array(name, stats, 2, allow_nan=True)
     if x.shape[1] != n:
         raise ValueError(f"{name} has {x.shape[1]} columns but target_stat has {n} examples")
     available = ~np.isnan(x)
@@ -112,15 +112,10 @@ def lira_scores(target_stat, in_stats, out_stats, *, global_variance: bool = Fal
         ValueError: for empty, misshapen or infinite inputs, NaN in ``target_stat``, or an example without
             enough shadow values (naming the argument and the columns).
     """
-    t = _finite_float("target_stat", target_stat, 1)
+    t = check_array("target_stat", target_stat, 1)
     if not isinstance(global_variance, (bool, np.bool_)):
         raise TypeError(f"global_variance must be a bool, got {type(global_variance).__name__}")
-    try:
-        min_std = float(min_std)
-    except (TypeError, ValueError):
-        raise TypeError(f"min_std must be a number, got {min_std!r}") from None
-    if not min_std > 0 or not np.isfinite(min_std):
-        raise ValueError(f"min_std must be positive and finite, got {min_std}")
+    min_std = check_number("min_std", min_std, low=0.0, low_open=True)
     need = 1 if global_variance else 2
     mu_out, c_out, ssd_out = _population("out_stats", out_stats, len(t), need)
     sd_out = _std("out_stats", c_out, ssd_out, bool(global_variance), min_std)
@@ -171,7 +166,7 @@ def leave_one_out_lira(stats, in_mask, targets=None, *, offline: bool = False,
     Returns:
         ``(scores, is_member)``: two arrays of length ``len(targets) * n``, target after target.
     """
-    s = _finite_float("stats", stats, 2)
+    s = check_array("stats", stats, 2)
     in_s, out_s = membership_split(s, in_mask)
     member = ~np.isnan(in_s)
     k_models = s.shape[0]
@@ -199,8 +194,8 @@ def leave_one_out_ulira(unlearned_stats, retrained_stats, *, global_variance: bo
         ``(scores, is_unlearned)``: arrays of length ``(K_u + K_r) * n``, the unlearned targets first.
         An AUC near 0.5 means the unlearned models cannot be told from retrained ones.
     """
-    unl = _finite_float("unlearned_stats", unlearned_stats, 2)
-    ret = _finite_float("retrained_stats", retrained_stats, 2)
+    unl = check_array("unlearned_stats", unlearned_stats, 2)
+    ret = check_array("retrained_stats", retrained_stats, 2)
     if unl.shape[1] != ret.shape[1]:
         raise ValueError(f"unlearned_stats has {unl.shape[1]} examples but retrained_stats has {ret.shape[1]}")
     for name, pop in (("unlearned_stats", unl), ("retrained_stats", ret)):

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..validation import check_array, check_int, check_number, check_numeric
 from .accuracy import _checked_accuracies, _fraction
 
 __all__ = ["true_label_confidence", "logit_confidence", "true_label_loss", "mia_efficacy", "mia_gap",
@@ -37,37 +38,8 @@ _LOG_TINY = float(np.log(_TINY))
 
 
 # ----------------------------------------------------------------------------------------- validation
-def _numeric(name: str, x) -> np.ndarray:
-    """``x`` as a numeric (int or float, not bool) numpy array, or TypeError."""
-    if x is None or isinstance(x, (str, bytes, Mapping)):
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor (possibly on a GPU / requiring grad)
-        x = x.detach().cpu().numpy()
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} ({err})") from None
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype} from {type(x).__name__}")
-    return arr
-
-
-def _finite_float(name: str, x, ndim: int, *, allow_nan: bool = False) -> np.ndarray:
-    arr = _numeric(name, x)
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    arr = arr.astype(np.float64, copy=False)
-    bad = ~np.isfinite(arr) if not allow_nan else np.isinf(arr)
-    if bad.any():
-        what = "infinite values" if allow_nan else "NaN or infinite values"
-        raise ValueError(f"{name} has {what} (first at flat index {int(np.flatnonzero(bad)[0])})")
-    return arr
-
-
 def _labels(labels, n: int, num_classes: int, name: str = "labels") -> np.ndarray:
-    arr = _numeric(name, labels)
+    arr = check_numeric(name, labels)
     if not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} must be integer class indices, got dtype {arr.dtype}")
     if arr.ndim != 1:
@@ -82,7 +54,7 @@ def _labels(labels, n: int, num_classes: int, name: str = "labels") -> np.ndarra
 
 def _check_probs(probs, labels) -> tuple[np.ndarray, np.ndarray]:
     """Validate an (n, K) probability matrix and its labels; return them as float64 / int64."""
-    arr = _numeric("probs", probs)
+    arr = check_numeric("probs", probs)
     if arr.ndim != 2:
         raise ValueError(f"probs must be 2-dimensional (examples × classes), got shape {arr.shape}")
     n, k = arr.shape
@@ -109,7 +81,7 @@ def _check_probs(probs, labels) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_logits(logits, labels) -> tuple[np.ndarray, np.ndarray]:
-    z = _finite_float("logits", logits, 2)
+    z = check_array("logits", logits, 2)
     if z.shape[1] < 2:
         raise ValueError(f"logits needs at least 2 classes, got {z.shape[1]}")
     return z, _labels(labels, z.shape[0], z.shape[1])
@@ -198,9 +170,9 @@ def mia_efficacy(retain_conf, test_conf, forget_conf, *, seed: int = 0) -> float
     """
     from sklearn.svm import SVC
 
-    retain = _finite_float("retain_conf", retain_conf, 1)
-    test = _finite_float("test_conf", test_conf, 1)
-    forget = _finite_float("forget_conf", forget_conf, 1)
+    retain = check_array("retain_conf", retain_conf, 1)
+    test = check_array("test_conf", test_conf, 1)
+    forget = check_array("forget_conf", forget_conf, 1)
     rng = np.random.default_rng(_seed(seed))
     members = retain if len(retain) <= len(test) else retain[rng.choice(len(retain), len(test), replace=False)]
     x = np.concatenate([members, test]).reshape(-1, 1)
@@ -259,8 +231,8 @@ def loss_mia_auc(forget_loss, test_loss, *, seed: int = 0, n_splits: int = 10,
     """
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    forget = _finite_float("forget_loss", forget_loss, 1)
-    test = _finite_float("test_loss", test_loss, 1)
+    forget = check_array("forget_loss", forget_loss, 1)
+    test = check_array("test_loss", test_loss, 1)
     if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)):
         raise TypeError(f"n_splits must be an int, got {type(n_splits).__name__}")
     if n_splits < 2:
@@ -303,8 +275,15 @@ def logistic_regression_1d(x: np.ndarray, y: np.ndarray, *, C: float = 1.0, tol:
     a strictly convex objective) and a thousand times faster than a generic solver, which matters when an
     attack is cross-validated for every model of every experiment.
     """
-    x = np.asarray(x, dtype=np.float64)
-    t = np.asarray(y, dtype=np.float64)
+    x = check_array("x", x, 1)
+    t = check_array("y", y, 1)
+    if len(t) != len(x):
+        raise ValueError(f"y has {len(t)} labels but x has {len(x)} values")
+    if not np.isin(t, (0.0, 1.0)).all():
+        raise ValueError("y must hold 0/1 labels")
+    C = check_number("C", C, low=0.0, low_open=True)
+    tol = check_number("tol", tol, low=0.0, low_open=True)
+    max_iter = check_int("max_iter", max_iter, low=1)
     w = b = 0.0
     for _ in range(max_iter):
         p = 0.5 * (1.0 + np.tanh(0.5 * (w * x + b)))  # stable sigmoid
@@ -339,7 +318,7 @@ def _seed(seed) -> int:
 
 # ------------------------------------------------------------------------------------------------ ROC
 def _scores_and_members(scores, is_member) -> tuple[np.ndarray, np.ndarray]:
-    s = _finite_float("scores", scores, 1)
+    s = check_array("scores", scores, 1)
     if is_member is None or isinstance(is_member, (str, bytes, Mapping)):
         raise TypeError(f"is_member must be a boolean array, got {type(is_member).__name__}")
     m = np.asarray(is_member.detach().cpu().numpy() if hasattr(is_member, "detach") else is_member)
@@ -392,7 +371,7 @@ def tpr_at_fpr(scores, is_member, fpr):
         fpr: a number in [0, 1], or a 1-D array of them (then an array is returned).
     """
     f, t = roc_curve(scores, is_member)
-    targets = _numeric("fpr", fpr).astype(np.float64)
+    targets = check_numeric("fpr", fpr).astype(np.float64)
     if targets.ndim > 1:
         raise ValueError(f"fpr must be a number or a 1-D array, got shape {targets.shape}")
     if targets.size == 0:
@@ -412,7 +391,7 @@ def attack_summary(scores, is_member, fprs=(1e-3, 1e-2)) -> dict[str, float]:
     examples are identified with confidence (Carlini et al. 2022). Keys for ``fprs`` are written as
     percentages (``1e-3`` → ``"TPR @ 0.1% FPR"``), in the order given.
     """
-    rates = _numeric("fprs", fprs).astype(np.float64)
+    rates = check_numeric("fprs", fprs).astype(np.float64)
     if rates.ndim != 1:
         raise ValueError(f"fprs must be a 1-D sequence of rates, got shape {rates.shape}")
     tprs = tpr_at_fpr(scores, is_member, rates)

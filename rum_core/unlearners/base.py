@@ -29,6 +29,7 @@ import torch
 from ..data import DataBundle, check_split
 from ..models import Classifier
 from ..training import TRAIN_CHECKS, TrainConfig, check_finite_model
+from ..validation import check_int
 
 __all__ = ["Unlearner", "Unlearned", "UnlearnContext", "register", "make", "available", "TRAIN_DEFAULTS",
            "TRAIN_HPARAM_DOCS", "PAPER", "HPARAMS_HEADING"]
@@ -157,7 +158,7 @@ class Unlearner:
         forget, retain = check_split(len(bundle.train), forget_idx, retain_idx)
         dev = torch.device(device) if device is not None else next(model.parameters()).device
         ctx = UnlearnContext(model=copy.deepcopy(model).to(dev), bundle=bundle, forget=forget, retain=retain,
-                             seed=int(seed), device=dev, progress_bar=progress_bar)
+                             seed=check_int("seed", seed, low=0), device=dev, progress_bar=progress_bar)
         start = time.perf_counter()
         self._unlearn(ctx)
         elapsed = time.perf_counter() - start

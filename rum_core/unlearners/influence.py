@@ -97,9 +97,7 @@ def woodfisher_ihvp(grads: torch.Tensor, v: torch.Tensor, damping: float, *, rec
     gradient: F_k⁻¹ = F_{k−1}⁻¹ − u_k u_kᵀ / (m + g_kᵀu_k) with u_k = F_{k−1}⁻¹ g_k and F_0⁻¹ = I/λ. Same
     value (up to rounding), O(m²d) vector operations; kept as the reference.
     """
-    damping = float(damping)
-    if not damping > 0:
-        raise ValueError(f"damping must be positive, got {damping!r}")
+    damping = check_number("damping", damping, low=0.0, low_open=True)
     if grads.ndim != 2 or v.ndim != 1 or grads.shape[1] != v.shape[0]:
         raise ValueError(f"need grads (m, d) and v (d,), got {tuple(grads.shape)} and {tuple(v.shape)}")
     G, v64 = grads.double(), v.double()

@@ -15,9 +15,9 @@ __all__ = ["L1Sparse", "l1_coefficient", "l1_norm"]
 
 def l1_coefficient(alpha: float, progress: float) -> float:
     """α_t = α(1 − progress): α at the start of the run, 0 at its end (``progress`` ∈ [0, 1])."""
-    if not 0.0 <= progress <= 1.0:
-        raise ValueError(f"progress must lie in [0, 1], got {progress!r}")
-    return float(alpha) * (1.0 - float(progress))
+    alpha = check_number("alpha", alpha, low=0.0)
+    progress = check_number("progress", progress, low=0.0, high=1.0)
+    return alpha * (1.0 - progress)
 
 
 def l1_norm(model: torch.nn.Module) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..training import augment
-from ..validation import check_number
+from ..validation import check_int, check_number
 from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 from .neggrad import sgd_epochs
 from .random_label import stream_generator
@@ -18,8 +18,7 @@ __all__ = ["NegGradPlus", "cycled_batches"]
 
 def cycled_batches(n: int, batch_size: int, generator: torch.Generator):
     """Endless batches of ``range(n)``: a shuffled pass cut into batches, reshuffled each time it runs out."""
-    if n <= 0:
-        raise ValueError("cannot cycle through an empty set")
+    n, batch_size = check_int("n", n, low=1), check_int("batch_size", batch_size, low=1)
     while True:
         yield from torch.randperm(n, generator=generator).split(batch_size)
 

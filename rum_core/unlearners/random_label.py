@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..training import fit
-from ..validation import check_choice
+from ..validation import check_choice, check_int, check_numeric
 from .base import PAPER, TRAIN_DEFAULTS, UnlearnContext, Unlearner, register
 
 __all__ = ["RandomLabel", "RELABEL", "random_other_labels", "relabelled_training_set", "stream_generator",
@@ -43,10 +43,15 @@ def random_other_labels(y, num_classes: int, generator: torch.Generator) -> torc
     Raises:
         ValueError: for fewer than two classes or labels outside ``[0, num_classes)``.
     """
-    num_classes = int(num_classes)
+    num_classes = check_int("num_classes", num_classes)
     if num_classes < 2:
         raise ValueError(f"random labels need at least 2 classes, got num_classes={num_classes}")
-    y = torch.as_tensor(y, dtype=torch.long)
+    y = y if isinstance(y, torch.Tensor) else torch.as_tensor(check_numeric("y", y))
+    if y.dtype == torch.bool or y.is_floating_point():
+        raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-D vector of labels, got shape {tuple(y.shape)}")
+    y = y.long()
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise ValueError(f"labels must lie in [0, {num_classes}), got range [{int(y.min())}, {int(y.max())}]")
     shift = torch.randint(1, num_classes, tuple(y.shape), generator=generator)

@@ -59,9 +59,7 @@ def mask_from_scores(scores: dict[str, torch.Tensor], ratio: float,
     """
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
-    ratio = float(ratio)
-    if not 0.0 <= ratio <= 1.0:
-        raise ValueError(f"mask ratio must lie in [0, 1], got {ratio!r}")
+    ratio = check_number("mask ratio", ratio, low=0.0, high=1.0)
     flat = torch.cat([s.detach().reshape(-1).double().cpu() for s in scores.values()])
     k = int(ratio * flat.numel())
     order = torch.argsort(flat, descending=(selection == "largest"), stable=True)

@@ -20,7 +20,7 @@ __all__ = ["Scrub", "distill_kl"]
 
 def distill_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """T² · KL(softmax(teacher/T) ‖ softmax(student/T)), averaged over the batch."""
-    t = float(temperature)
+    t = check_number("temperature", temperature, low=0.0, low_open=True)
     log_s = F.log_softmax(student_logits / t, dim=1)
     log_t = F.log_softmax(teacher_logits / t, dim=1)
     return F.kl_div(log_s, log_t, reduction="batchmean", log_target=True) * t * t
