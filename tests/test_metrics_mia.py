@@ -221,23 +221,47 @@ def test_roc_auc_tpr_at_fpr_hand_values():
     assert tpr_at_fpr(scores, members, 0.5) == 1.0
     np.testing.assert_array_equal(tpr_at_fpr(scores, np.array([1, 0, 1, 0]), [0.0, 0.5, 1.0]), [0.5, 1, 1])
     assert auc([1.0, 1.0, 1.0, 1.0], members) == 0.5  # all tied: chance, not 0 or 1
+    # every threshold is a point of the curve (collinear ones too: sklearn's drop_intermediate would drop 2)
+    fpr, tpr = roc_curve([4.0, 3.0, 2.0, 1.0], [True, True, False, False])
+    np.testing.assert_array_equal(fpr, [0, 0, 0, 0.5, 1])
+    np.testing.assert_array_equal(tpr, [0, 0.5, 1, 1, 1])
+    # torch tensors (a model's outputs) are read like arrays, masks included
+    assert auc(torch.tensor(scores), torch.tensor(members)) == pytest.approx(0.75)
+    s_, m_ = membership_split(torch.tensor([[1.0, 2.0]]), torch.tensor([[True, False]]))
+    np.testing.assert_array_equal(np.isnan(s_), [[False, True]])
 
 
 # ------------------------------------------------------------------------------------------------- LiRA
 def test_lira_hand_value_and_global_variance():
     """Guards against using variance for std, ddof mistakes, and a pooled variance that mixes example means."""
+    # the examples' "out" variances differ (2 and 8), so a pooled variance (5) differs from both: catches a
+    # global_variance flag that reaches one population only
     in_stats = np.array([[1.0, 5.0], [3.0, 5.0]])
-    out_stats = np.array([[-1.0, 0.0], [1.0, 2.0]])
+    out_stats = np.array([[-1.0, 0.0], [1.0, 4.0]])
     # example 0: in N(2, 2), out N(0, 2) (ddof 1) → score at t=2 is 0 - (-(2²)/(2·2)) = 1
     got = lira_scores([2.0, 5.0], in_stats, out_stats)
     assert got[0] == pytest.approx(1.0, rel=1e-12)
-    # pooled: in ssd = 2 + 0 over dof 2 → var 1; out ssd = 2 + 2 over dof 2 → var 2
+    # pooled: in ssd = 2 + 0 over dof 2 → var 1; out ssd = 2 + 8 over dof 2 → var 5
     pooled = lira_scores([2.0, 5.0], in_stats, out_stats, global_variance=True)
-    expect0 = norm.logpdf(2, 2, 1) - norm.logpdf(2, 0, math.sqrt(2))
-    expect1 = norm.logpdf(5, 5, 1) - norm.logpdf(5, 1, math.sqrt(2))
+    expect0 = norm.logpdf(2, 2, 1) - norm.logpdf(2, 0, math.sqrt(5))
+    expect1 = norm.logpdf(5, 5, 1) - norm.logpdf(5, 2, math.sqrt(5))
     np.testing.assert_allclose(pooled, [expect0, expect1], rtol=1e-12)
     # the second example has identical "in" values: per-example σ is floored, not zero → finite
     assert np.isfinite(got[1])
+
+
+def test_offline_lira_and_missing_shadow_values_by_hand():
+    """Offline LiRA is log Φ((t − μ_out) / σ_out); NaN marks a shadow that did not see the example and must
+    be left out of that example's mean and variance. Catches: multiplying by σ instead of dividing, and
+    NaNs filled with 1 (or any value) in the mean or the squared deviations."""
+    out_stats = np.array([[-1.0, np.nan], [1.0, 0.0], [3.0, 2.0]])  # ex 0: -1, 1, 3 → N(1, 4); ex 1: 0, 2 → N(1, 2)
+    got = lira_scores([2.0, 4.0], None, out_stats)
+    np.testing.assert_allclose(got, [norm.logcdf((2 - 1) / 2), norm.logcdf((4 - 1) / math.sqrt(2))], rtol=1e-12)
+    in_stats = np.array([[np.nan, 5.0], [4.0, 7.0], [6.0, np.nan], [np.nan, 9.0]])  # ex 0: N(5, 2); ex 1: N(7, 4)
+    got = lira_scores([2.0, 4.0], in_stats, out_stats)
+    expect = [norm.logpdf(2, 5, math.sqrt(2)) - norm.logpdf(2, 1, 2),
+              norm.logpdf(4, 7, 2) - norm.logpdf(4, 1, math.sqrt(2))]
+    np.testing.assert_allclose(got, expect, rtol=1e-12)
 
 
 def _gaussian_world(n=2000, k=64, seed=0):

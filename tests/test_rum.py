@@ -163,6 +163,12 @@ def test_authors_rum_and_variants():
     assert ho.steps[2].hparams == {"lr": 0.2} and ho.retain_policy == "forget"
     assert rum.shuffle("salun", retain_policy="forget").retain_policy == "forget"
     assert rum.rum_f("salun", retain_policy="forget").retain_policy == "forget"
+    # RUM refines into as many subsets as it has steps, under the chosen policy
+    two = rum.rum(("finetune", "salun"), retain_policy="forget")
+    assert two.k == 2 and two.retain_policy == "forget"
+    assert rum.rum_f("salun", k=4).k == 4 and rum.shuffle("salun", k=2).k == 2
+    assert rum.rum_f("salun").as_dict() == {"name": "rum_f", "split": "score", "k": 3, "retain_policy": "processed",
+                                            "steps": [{"method": "salun"}]}
     tuned = r.with_hparams(lr=0.3)
     assert tuned.steps[0].hparams == {} and all(s.hparams["lr"] == 0.3 for s in tuned.steps[1:])
 
@@ -225,6 +231,51 @@ def test_selection_oracle_and_held_out(synthetic, synthetic_val, fitted_mlp):
         rum.oracle_criterion(fitted_mlp, synthetic, forget)
 
 
+def test_select_steps_runs_every_candidate_with_the_policy_retain_set_and_seed(synthetic, fitted_mlp, monkeypatch):
+    """A spy on every unlearner call and every criterion call. Catches: the selector ignoring its retain
+    policy (or passing no retain set, so step 2 would retain step 1's forgotten subset), dropping the seed,
+    scoring with another retain set than the one unlearned with, and a result that forgets its policy."""
+    calls, judged = [], []
+    original_call = unlearners.Unlearner.__call__
+
+    def spy(self, model, bundle, forget_idx, retain_idx=None, **kw):
+        calls.append((self.name, np.asarray(forget_idx).tolist(), np.asarray(retain_idx).tolist(), kw["seed"]))
+        return original_call(self, model, bundle, forget_idx, retain_idx, **kw)
+
+    def criterion(model, subset, retain):
+        judged.append((np.asarray(subset).tolist(), np.asarray(retain).tolist()))
+        return float(len(judged) % 2)  # the second candidate of each step wins
+
+    monkeypatch.setattr(unlearners.Unlearner, "__call__", spy)
+    n = len(synthetic.train)
+    subsets = [np.arange(0, 5), np.arange(5, 10)]
+    cands = ["identity", ("finetune", {"epochs": 1, "lr": 0.01, "batch_size": 64})]
+    for policy in rum.RETAIN_POLICIES:
+        calls.clear()
+        judged.clear()
+        sel = rum.select_steps(fitted_mlp, synthetic, subsets, cands, criterion, retain_policy=policy, seed=7)
+        retains = [r.tolist() for r in rum.retain_sets(n, subsets, policy)]
+        expected = [(m, subsets[i].tolist(), retains[i], 7) for i in range(2) for m in ("identity", "finetune")]
+        assert calls == expected
+        assert judged == [(c[1], c[2]) for c in calls]
+        assert [s.method for s in sel.steps] == ["identity", "identity"]  # scores 1, 0 then 1, 0
+        assert sel.result.retain_policy == policy
+        assert sel.scores[["step", "level", "candidate", "method", "score"]].values.tolist() == [
+            [0, "part1", 0, "identity", 1.0], [0, "part1", 1, "finetune", 0.0],
+            [1, "part2", 0, "identity", 1.0], [1, "part2", 1, "finetune", 0.0]]
+        assert {"seconds", "grad_evals"} <= set(sel.scores.columns)
+        assert sel.scores["grad_evals"].tolist() == [0, len(retains[0]), 0, len(retains[1])]  # 1 epoch on R_i
+
+
+def test_criteria_say_whether_they_need_a_retrained_model(synthetic_val, fitted_mlp):
+    """The experiment layer trains a retrained reference only for a criterion that needs one: the oracle
+    does, the held-out criterion must not (its point is to select without retraining)."""
+    forget = np.arange(12)
+    assert rum.oracle_criterion(fitted_mlp, synthetic_val, forget).needs_retrain is True
+    held = rum.held_out_criterion(fitted_mlp, synthetic_val, forget, np.full(len(synthetic_val.train), 0.5))
+    assert held.needs_retrain is False
+
+
 def _criterion_case(bundle, model_seeds, subsets):
     """Two untrained MLPs (accuracies differ from subset to subset and from split to split), the forget set
     made of ``subsets`` and the retain set of the rest."""
@@ -283,6 +334,26 @@ def test_paper_table_is_the_published_one():
     assert rum.PAPER_TABLE["cifar100"][("neggrad_plus", "rum_f")]["tow"] == 0.921
     with pytest.raises(ValueError, match="dataset"):
         rum.paper_table("mnist")
+
+
+def test_paper_layout_formats_ours_beside_the_papers():
+    """Hand-written expected cells: "mean ± half-width" for ours, the paper's Table 1 beside them, "" for a row
+    the paper lacks, both cost columns named, and none of them when ``cost=False`` or no paper is asked."""
+    summary = pd.DataFrame({"label": ["rum", "finetune vanilla", "identity"],
+                            "tow": [0.91234, 0.5, 0.25], "tow_ci": [0.01, 0.02, np.nan],
+                            "mia_gap": [0.1, 0.2, np.nan], "mia_gap_ci": [0.05, 0.0, np.nan],
+                            "rel_grad_evals": [0.5, 0.25, 0.0], "rel_grad_evals_ci": [0.0, 0.0, 0.0],
+                            "rel_refine_grad_evals": [739.0, 0.0, 0.0], "rel_refine_grad_evals_ci": [0.0, 0.0, 0.0]})
+    table = rum.paper_layout(summary, dataset="cifar100", digits=2)
+    assert list(table.columns) == ["ToW", "MIA gap", "unlearning cost / retrain", "refinement cost / retrain",
+                                   "paper ToW (CIFAR-100)", "paper MIA gap (CIFAR-100)"]
+    assert table.loc["rum"].tolist() == ["0.91 ± 0.01", "0.10 ± 0.05", "0.50 ± 0.00", "739.00 ± 0.00",
+                                         "0.92 ± 0.03", "0.06"]
+    assert table.loc["finetune vanilla", "paper ToW (CIFAR-100)"] == "0.73 ± 0.03"
+    assert table.loc["identity"].tolist()[:2] == ["0.25", "unknown"] and table.loc["identity"].tolist()[-2:] == ["", ""]
+    assert list(rum.paper_layout(summary, dataset=None, cost=False).columns) == ["ToW", "MIA gap"]
+    with pytest.raises(ValueError, match="dataset"):
+        rum.paper_layout(summary, dataset="mnist")
 
 
 # ------------------------------------------------------------------------------------------- RUM grid

@@ -31,6 +31,7 @@ def test_finetune_changes_weights_and_reports_cost(synthetic, fitted_mlp):
     assert result.grad_evals == 2 * (len(synthetic.train) - len(FORGET))  # epochs × |retain|
     assert result.seconds > 0 and result.method == "finetune"
     assert result.hparams["epochs"] == 2 and result.hparams["momentum"] == 0.9
+    assert result.cost() == {"seconds": result.seconds, "grad_evals": result.grad_evals}
 
 
 def test_retrain_trains_only_on_retain(synthetic, fitted_mlp):

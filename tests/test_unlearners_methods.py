@@ -697,36 +697,41 @@ def test_influence_raises_forget_loss(digits, fitted_digits, params):
     assert forget_loss(sign_flipped.model, f) < forget_loss(fitted_digits, f)
 
 
-def test_influence_head_step_is_the_newton_step_of_the_head(synthetic):
-    """With params="head" the features stay bit-identical and the head moves by exactly
-    α · (λI + GᵀG/m)⁻¹ · (1/n) Σ_{i∈S} ∇_head ℓ_i, where G holds the head gradients of the whole retain set
-    (n_samples ≥ |R| takes all of it, so the sample's order does not matter), computed here densely. The
-    model is untrained: its gradients are large enough for the Fisher term, not the damping, to dominate."""
+@pytest.mark.parametrize("params", ["head", "all"])
+def test_influence_step_is_the_newton_step(params, synthetic):
+    """The chosen parameters move by exactly α · (λI + GᵀG/m)⁻¹ · (1/n) Σ_{i∈S} ∇ℓ_i, where G holds the
+    per-example gradients of the whole retain set (n_samples ≥ |R| takes all of it, so the sample's order
+    does not matter), computed here densely; with params="head" the features stay bit-identical. The model
+    is untrained: its gradients are large enough for the Fisher term, not the damping, to dominate. Batches
+    of 3 split the forget set, and "all" has four parameter tensors to write the step back into."""
     # mutations caught: the 1/n of the risk dropped; _param_names ignoring params="head" (all parameters
-    # move); a Fisher of one sample (per_example_grads(...)[:1])
+    # move); a Fisher of one sample (per_example_grads(...)[:1]); the forget gradient of the last batch only
+    # (`total = ` for `total += `); the step written back at the wrong offsets (`offset = p.numel()`)
     forget = forget_set(240, 8)
     retain = np.setdiff1d(np.arange(240), forget)
     alpha, lam = 0.5, 1e-2
-    model = models.build("mlp", synthetic, seed=0, hidden=(32,)).eval()
-    out = unlearners.make("influence", alpha=alpha, damping=lam, n_samples=1000, params="head")(
+    model = models.build("mlp", synthetic, seed=0, hidden=(6,)).eval()
+    out = unlearners.make("influence", alpha=alpha, damping=lam, n_samples=1000, params=params, batch_size=3)(
         model, synthetic, forget).model
     x, y = synthetic.train.x, synthetic.train.y
-    head = list(model.head.parameters())
+    chosen = list(model.head.parameters()) if params == "head" else list(model.parameters())
 
-    def head_grad(i):
+    def grad(i):
         loss = F.cross_entropy(model(x[i:i + 1]), y[i:i + 1])
-        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, head)]).double()
+        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, chosen)]).double()
 
-    G = torch.stack([head_grad(i) for i in retain])
-    forget_grad = sum(head_grad(i) for i in forget)
+    G = torch.stack([grad(i) for i in retain])
+    forget_grad = sum(grad(i) for i in forget)
     fisher = lam * torch.eye(G.shape[1], dtype=torch.float64) + G.T @ G / len(retain)
     expected = alpha * torch.linalg.solve(fisher, forget_grad / 240)
-    before = torch.cat([p.detach().reshape(-1) for p in head]).double()
-    step = torch.cat([p.detach().reshape(-1) for p in out.head.parameters()]).double() - before
+    before = torch.cat([p.detach().reshape(-1) for p in chosen]).double()
+    moved = out.head.parameters() if params == "head" else out.parameters()
+    step = torch.cat([p.detach().reshape(-1) for p in moved]).double() - before
     assert float(expected.abs().max()) > 1e-2  # a step worth comparing
     torch.testing.assert_close(step, expected, rtol=1e-4, atol=1e-6)  # float32 weights: compare the steps
-    assert all(torch.equal(a, b) for a, b in zip(model.features.state_dict().values(),
-                                                 out.features.state_dict().values(), strict=True))
+    if params == "head":
+        assert all(torch.equal(a, b) for a, b in zip(model.features.state_dict().values(),
+                                                     out.features.state_dict().values(), strict=True))
 
 
 @pytest.mark.parametrize("method", [m for m in unlearners.available() if "augment" in unlearners.make(m).hparams])
@@ -745,3 +750,77 @@ def test_augmentation_is_applied_and_seeded(method, synthetic, fitted_mlp):
     a, b, plain = run("crop_flip", 1), run("crop_flip", 2), run(None, 1)
     assert all(torch.equal(a[k], b[k]) for k in a), "augmentation depends on the global RNG"
     assert any(not torch.equal(a[k], plain[k]) for k in a), "augment has no effect"
+
+
+# ---------------------------------------------------------------- schedules, edge sizes, augmentation
+def _spy_total_steps(monkeypatch, module):
+    """Record the ``total_steps`` every optimizer of ``module`` is built with (the cosine schedule's length)."""
+    seen = []
+    real = module.make_optimizer
+
+    def spy(params, cfg, total_steps):
+        seen.append(total_steps)
+        return real(params, cfg, total_steps)
+
+    monkeypatch.setattr(module, "make_optimizer", spy)
+    return seen
+
+
+def test_schedules_span_every_step_of_the_run(synthetic, fitted_mlp, monkeypatch):
+    """A cosine schedule must decay over the run's real number of steps. Catches: NegGrad's (and NegGrad+'s)
+    shared loop sizing it epochs / batches instead of epochs × batches, and SCRUB counting max-steps beyond
+    its epochs (msteps > epochs must add only ``epochs`` forget passes)."""
+    from rum_core.unlearners import neggrad, scrub
+
+    forget = np.arange(40)  # 2 batches of 32 → 2 steps per epoch on the forget set
+    seen = _spy_total_steps(monkeypatch, neggrad)
+    unlearners.make("neggrad", epochs=3, lr=1e-3, batch_size=32, schedule="cosine")(fitted_mlp, synthetic, forget)
+    assert seen == [3 * 2]
+    seen = _spy_total_steps(monkeypatch, scrub)
+    n_retain = len(synthetic.train) - len(forget)
+    unlearners.make("scrub", epochs=2, msteps=5, lr=1e-3, batch_size=32, schedule="cosine")(fitted_mlp, synthetic,
+                                                                                           forget)
+    assert seen == [2 * 2 + 2 * math.ceil(n_retain / 32)]
+
+
+def test_ascent_on_a_single_example(synthetic, fitted_mlp):
+    """A forget set of one example is a valid request (catches an emptiness check of ``n <= 1``)."""
+    res = unlearners.make("neggrad", epochs=2, lr=1e-3)(fitted_mlp, synthetic, [5])
+    assert res.grad_evals == 2
+
+
+@pytest.mark.parametrize("method", ["neggrad_plus", "scrub"])
+def test_forget_batches_are_augmented_like_retain_batches(method, synthetic, fitted_mlp, monkeypatch):
+    """With ``augment="crop"`` every batch, forget batches included, goes through the crop. Catches a method
+    that passes no augmentation for its forget batches (the model would see them un-augmented only)."""
+    module = __import__(f"rum_core.unlearners.{method}", fromlist=["augment"])
+    kinds, sizes = [], []
+    real = module.augment
+
+    def spy(x, kind, generator):
+        kinds.append(kind)
+        sizes.append(len(x))
+        return real(x, kind, generator)
+
+    monkeypatch.setattr(module, "augment", spy)
+    forget = np.arange(7)  # a batch of 7 is a forget batch (retain batches hold 32)
+    hp = {"epochs": 1, "lr": 1e-3, "batch_size": 32, "augment": "crop"}
+    unlearners.make(method, **({"msteps": 1} if method == "scrub" else {}), **hp)(fitted_mlp, synthetic, forget)
+    assert 7 in sizes and set(kinds) == {"crop"}
+
+
+@pytest.mark.parametrize("method", ["finetune", "l1_sparse", "random_label", "salun"])
+def test_training_methods_pass_the_run_seed_to_fit(method, synthetic, fitted_mlp, monkeypatch):
+    """A spy on ``fit``: the batches (and augmentation) of every training-based method are drawn from the run's
+    seed. Catches a method that drops ``seed=`` (fit would shuffle with seed 0 whatever the caller asked)."""
+    module = __import__(f"rum_core.unlearners.{method}", fromlist=["fit"])
+    seeds = []
+    real = module.fit
+
+    def spy(*args, **kwargs):
+        seeds.append(kwargs.get("seed"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "fit", spy)
+    unlearners.make(method, **fast_hparams(method))(fitted_mlp, synthetic, np.arange(12), seed=7)
+    assert seeds == [7]
