@@ -10,8 +10,8 @@ Two ways to train them, with the same result:
 * **Batched** (``mlp`` models, no augmentation): the K models' parameters are stacked into tensors with a
   leading model axis (``nn.Linear``'s layout, (K, out, in)), and one training step of all K models is a
   handful of batched matrix products (``torch.baddbmm`` / ``torch.bmm``), a hand-written backward pass for
-  the Linear/ReLU stack and one fused SGD update (``torch._fused_sgd_``: momentum and weight decay as
-  ``torch.optim.SGD`` applies them, in one pass over all stacked parameters). Each model processes exactly
+  the Linear/ReLU stack and one ``torch.optim.SGD`` step over the stacked parameters (fused: momentum and
+  weight decay in one pass over all of them). Each model processes exactly
   the batches ``fit`` would give it (its own ``torch.Generator`` seeded with its seed, one ``randperm`` per
   epoch as in ``minibatches``; the cosine schedule over its own number of steps), so examples left out of
   a model cost nothing. Models are grouped by subset size (a group shares its number of steps and its
@@ -253,22 +253,25 @@ def _lr_factor(step: int, total: int, schedule: str) -> float:
     return 1.0
 
 
-def _sgd_step(params, grads, bufs, *, lr: float, momentum: float, weight_decay: float) -> None:
-    """torch.optim.SGD's update (no dampening, not Nesterov) on lists of tensors, in place:
-    d = g + wd·p; buf ← momentum·buf + d; p ← p − lr·buf (buffers start at zero, which equals SGD's first
-    step buf = d). One fused pass where PyTorch has the kernel, else the same arithmetic in foreach ops."""
-    if _FUSED_SGD is not None:
-        _FUSED_SGD(params, grads, bufs, weight_decay=weight_decay, momentum=momentum, lr=lr, dampening=0.0,
-                   nesterov=False, maximize=False, is_first_step=False)
-        return
-    if weight_decay:
-        torch._foreach_add_(grads, params, alpha=weight_decay)
-    torch._foreach_mul_(bufs, momentum)
-    torch._foreach_add_(bufs, grads)
-    torch._foreach_add_(params, bufs, alpha=-lr)
+def _stacked_sgd(params: list[torch.Tensor], grads: list[torch.Tensor], cfg: TrainConfig, *,
+                 fused: bool | None = None) -> torch.optim.SGD:
+    """``torch.optim.SGD`` with the recipe's momentum and weight decay over the stacked parameters, whose
+    ``.grad`` are the preallocated tensors the hand-written backward pass fills in place every step (the
+    caller sets each step's learning rate in ``param_groups[0]["lr"]``). Fused into one pass over every
+    stacked tensor where PyTorch has the kernel (CPU and CUDA in the torch versions this package supports),
+    else its foreach path (``fused=False`` forces it): the same arithmetic as an ``nn.Linear`` model's own
+    optimizer in ``fit``.
 
-
-_FUSED_SGD = getattr(torch, "_fused_sgd_", None)
+    This public optimizer replaced a direct call of the private ``torch._fused_sgd_`` (with ``torch._foreach_*``
+    as fallback). Measured side by side (x86_64, 2 cores, one thread, 16 digits MLPs × 4 epochs, after a
+    warm-up run): 0.214 s with it vs 0.220 s with the private kernel, bit-identical weights. Its first step in
+    a process costs about a second once (torch.optim's imports)."""
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    if fused is None:
+        fused = all(p.device.type in ("cpu", "cuda") for p in params)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=float(cfg.momentum), weight_decay=float(cfg.weight_decay),
+                           fused=fused or None, foreach=None if fused else True)
 
 
 def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: torch.Tensor,
@@ -283,7 +286,7 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
     Layout, chosen for the speed of small batched products: hidden activations are (K, b, features); the
     last layer is computed transposed, logits as (K, classes, b), so its three products have the batch as
     their long dimension. The backward pass is written out (ReLU derivative 0 at 0, like autograd's), into
-    preallocated gradient tensors, followed by one fused SGD update of all parameters.
+    preallocated gradient tensors, followed by one SGD step of all parameters (:func:`_stacked_sgd`).
     """
     dev = stack.weights[0].device
     k, m = subsets.shape
@@ -294,12 +297,11 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
     params = ws + bs
     grads = [torch.zeros_like(p) for p in params]
     grad_w, grad_b = grads[:n_layers], grads[n_layers:]
-    bufs = [torch.zeros_like(p) for p in params]
+    opt = _stacked_sgd(params, grads, cfg)
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
     bsz = cfg.batch_size
     steps_per_epoch = math.ceil(m / bsz)
     total = cfg.epochs * steps_per_epoch
-    mom, wd = float(cfg.momentum), float(cfg.weight_decay)
     x = x.reshape(len(x), -1)
     subsets = subsets.to(dev)
     sizes = [x.shape[1]] + [int(w.shape[1]) for w in ws]
@@ -350,8 +352,8 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
                     if li > 0:
                         torch.bmm(g, ws[li], out=w["grads"][li - 1])
                     torch.bmm(g.transpose(1, 2), acts[li], out=grad_w[li])
-                _sgd_step(params, grads, bufs, lr=cfg.lr * _lr_factor(step, total, cfg.schedule), momentum=mom,
-                          weight_decay=wd)
+                opt.param_groups[0]["lr"] = cfg.lr * _lr_factor(step, total, cfg.schedule)
+                opt.step()
                 step += 1
     return stack
 

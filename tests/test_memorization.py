@@ -1,3 +1,4 @@
+import functools
 import warnings
 
 import numpy as np
@@ -184,9 +185,9 @@ def test_train_ensemble_outputs_and_loop_fallback_agree(synthetic):
 
 
 def test_foreach_sgd_fallback_equals_fit(synthetic, monkeypatch):
-    """Without PyTorch's fused SGD kernel the foreach fallback must do the same update (weight decay added
-    to the gradient before momentum, as torch.optim.SGD does)."""
-    monkeypatch.setattr(ensembles, "_FUSED_SGD", None)
+    """Without PyTorch's fused SGD kernel (a device that lacks it) the stacked optimizer's foreach path must
+    do the same update as fit's optimizer (weight decay added to the gradient before momentum)."""
+    monkeypatch.setattr(ensembles, "_stacked_sgd", functools.partial(ensembles._stacked_sgd, fused=False))
     cfg = TrainConfig(epochs=3, lr=0.05, batch_size=32, weight_decay=5e-3)
     subsets = [np.arange(0, 150), np.arange(50, 200)]
     stack = ensembles.train_mlp_stack(synthetic, subsets, [3, 4], cfg, model_kwargs=SMALL, device="cpu",
