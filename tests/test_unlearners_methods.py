@@ -661,11 +661,15 @@ def test_distill_kl_matches_definition():
 # Influence
 
 
-def test_woodfisher_matches_dense_inverse():
-    """Guards against a wrong Woodbury/Sherman–Morrison update (e.g. the authors' single running vector)."""
+@pytest.mark.parametrize("m", [0, 1, 12])
+def test_woodfisher_matches_dense_inverse(m):
+    """Guards against a wrong Woodbury/Sherman–Morrison update (e.g. the authors' single running vector), and
+    against a special case for few gradients that is wrong (one gradient still shapes the Fisher; none
+    leaves λI)."""
     gen = torch.Generator().manual_seed(0)
-    G, v, lam = torch.randn(12, 7, generator=gen), torch.randn(7, generator=gen), 0.3
-    dense = torch.linalg.solve(lam * torch.eye(7, dtype=torch.float64) + G.double().T @ G.double() / 12, v.double())
+    G, v, lam = torch.randn(m, 7, generator=gen), torch.randn(7, generator=gen), 0.3
+    fisher = G.double().T @ G.double() / max(m, 1)
+    dense = torch.linalg.solve(lam * torch.eye(7, dtype=torch.float64) + fisher, v.double())
     torch.testing.assert_close(woodfisher_ihvp(G, v, lam).double(), dense, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(woodfisher_ihvp(G, v, lam, recursive=True).double(), dense, rtol=1e-5, atol=1e-6)
 
