@@ -368,3 +368,20 @@ def test_es_forget_sets_uses_the_seeds_original_model():
         es_forget_sets(profile, "low", "random")
     with pytest.raises(ValueError, match="seed"):
         es_forget_sets(profile, "low", "controlled", seed=3)
+
+
+def test_same_mean_up_to_rounding_is_refused_but_a_small_real_gap_is_not():
+    """ES is infinite when the two means coincide. Means of the same points summed in another order differ
+    by rounding only, which must count as the same mean (catches a guard that fires only for an exact 0);
+    a separation far above float64 rounding but small against the spread must still give a finite ES
+    (catches a tolerance that grows with the wrong power of the scale or the dimension)."""
+    rng = np.random.default_rng(5)  # a permutation whose mean differs from the original's by ~2e-12
+    r = rng.normal(size=(97, 16)) * 1e3 + 1e4
+    s = r[rng.permutation(97)]
+    delta = np.linalg.norm(r.mean(axis=0) - s.mean(axis=0))
+    with pytest.raises(ValueError, match="same mean"):
+        entanglement_score(r, s)
+    shifted = s + 1e-6  # 1e-6 · 4 = 4e-6 apart: ~1e6 times rounding at this scale
+    es = entanglement_score(r, shifted)
+    assert np.isfinite(es) and es > 1e12
+    assert 0 < delta < 1e-9  # the permuted means differ, by rounding only
