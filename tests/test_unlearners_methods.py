@@ -370,6 +370,8 @@ def test_random_labels_reject_single_class():
         random_other_labels(torch.zeros(3, dtype=torch.long), 1, torch.Generator())
     with pytest.raises(ValueError, match="labels"):
         random_other_labels(torch.tensor([0, 5]), 4, torch.Generator())
+    with pytest.raises(ValueError, match="labels"):  # the first label past the last class (an off-by-one)
+        random_other_labels(torch.tensor([0, 4]), 4, torch.Generator())
 
 
 def test_random_label_training_set(synthetic, fitted_mlp):
