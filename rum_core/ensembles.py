@@ -49,7 +49,7 @@ from .training import TrainConfig, default_device, fit, predict_logits
 from .validation import check_indices, check_int, check_number, check_seeds
 
 __all__ = ["DESIGNS", "inclusion_design", "model_seeds", "MLPStack", "SplitOutputs", "EnsembleResult",
-           "train_ensemble", "train_mlp_stack", "mlp_layer_sizes", "mlp_train_flops", "is_batchable"]
+           "train_ensemble", "train_mlp_stack", "mlp_layer_sizes", "mlp_train_flops"]
 
 DESIGNS = ("balanced", "random")
 _INIT_LOCK = threading.Lock()
@@ -134,7 +134,7 @@ def model_seeds(seed: int, n_models: int) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------------------- stacked MLPs
-def is_batchable(model_name: str, cfg: TrainConfig) -> bool:
+def _is_batchable(model_name: str, cfg: TrainConfig) -> bool:
     """True when :func:`train_ensemble` trains these models batched (an ``mlp`` without augmentation)."""
     return model_name == "mlp" and cfg.augment is None
 
@@ -564,8 +564,8 @@ def train_ensemble(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Train
         included[k, s] = True
     kw = dict(model_kwargs or {})
     dev = default_device() if device is None else torch.device(device)
-    use_batched = is_batchable(model, cfg) if batched is None else bool(batched)
-    if use_batched and not is_batchable(model, cfg):
+    use_batched = _is_batchable(model, cfg) if batched is None else bool(batched)
+    if use_batched and not _is_batchable(model, cfg):
         raise ValueError(f"batched training needs an 'mlp' without augmentation (got {model!r}, "
                          f"augment={cfg.augment!r})")
     splits = (bundle.train, bundle.test)

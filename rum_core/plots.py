@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .validation import check_array, check_frame, check_indices
+from .validation import check_array, check_columns, check_frame, check_indices
 
 __all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars",
            "histogram_panels", "interval_dots", "umap_2d", "forget_retain_maps", "metric_by_level", "es_by_group",
@@ -34,12 +34,6 @@ def _mapping(name: str, value) -> None:
         raise TypeError(f"{name} must be a mapping name → values, got {type(value).__name__}")
     if not value:
         raise ValueError(f"{name} is empty: nothing to plot")
-
-
-def _metrics(metrics) -> list[str]:
-    if isinstance(metrics, str) or not isinstance(metrics, Sequence) or not metrics:
-        raise TypeError(f"metrics must be a non-empty list of column names, got {metrics!r}")
-    return list(metrics)
 
 
 def _panel_grid(n: int, ncols: int, panel_size: tuple[float, float]):
@@ -77,7 +71,7 @@ def grouped_bars(summary: pd.DataFrame, *, group: str, metrics: Sequence[str], l
 
     ``summary`` is what :func:`rum_core.stats.summarize` returns.
     """
-    metrics = _metrics(metrics)
+    metrics = check_columns("metrics", metrics)
     check_frame("summary", summary, [group], numeric=metrics)
     fig, ax = _axes(ax, (1.6 + 1.1 * len(metrics) * len(summary) / 3, 3.2))
     groups = list(summary[group])
@@ -141,16 +135,18 @@ def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, ax=None, tit
                min_fpr: float = 1e-3):
     """ROC curves ``name → (fpr, tpr)`` on log–log axes, where low-FPR behaviour is visible; chance dashed."""
     _mapping("curves", curves)
+    checked = {}
     for name, curve in curves.items():
         if not isinstance(curve, tuple) or len(curve) != 2:
             raise TypeError(f"curves[{name!r}] must be a pair (fpr, tpr), got {type(curve).__name__}")
         fpr, tpr = check_array(f"curves[{name!r}] fpr", curve[0], 1), check_array(f"curves[{name!r}] tpr", curve[1], 1)
         if fpr.shape != tpr.shape:
             raise ValueError(f"curves[{name!r}] has {fpr.size} FPR values but {tpr.size} TPR values")
+        checked[name] = fpr, tpr
     fig, ax = _axes(ax, (4.5, 4.0))
     grid = np.logspace(np.log10(min_fpr), 0, 50)
     ax.plot(grid, grid, "k--", linewidth=1, label="chance")
-    for name, (fpr, tpr) in curves.items():
+    for name, (fpr, tpr) in checked.items():
         ax.step(np.clip(fpr, min_fpr, 1), np.clip(tpr, min_fpr, 1), where="post", label=name)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -172,7 +168,7 @@ def rum_bars(summary: pd.DataFrame, *, label: str = "label", metrics: Sequence[s
     ``reference`` (optional): a frame with the same ``label`` column and metric columns (e.g. the paper's
     published numbers), drawn as black diamonds where a row has a value.
     """
-    metrics = _metrics(metrics)
+    metrics = check_columns("metrics", metrics)
     check_frame("summary", summary, [label], numeric=metrics)
     labels = [str(v) for v in summary[label]]
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 0.32 * len(labels) + 1.2),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .validation import check_array, check_frame, check_int, check_number
+from .validation import check_array, check_columns, check_frame, check_int, check_number
 
 __all__ = ["mean_ci", "summarize", "format_table"]
 
@@ -34,8 +34,8 @@ def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[st
     group is unknown there (e.g. the cost of published scores) and summarizes to NaN; one that is NaN for
     only some rows raises, as :func:`mean_ci` does.
     """
-    by = [by] if isinstance(by, str) else _names("by", by)
-    metrics = _names("metrics", metrics)
+    by = check_columns("by", by)
+    metrics = check_columns("metrics", metrics)
     check_frame("frame", frame, by, numeric=metrics)
     rows = []
     for key, group in frame.groupby(by, sort=False):
@@ -50,16 +50,6 @@ def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[st
     return pd.DataFrame(rows)
 
 
-def _names(name: str, columns) -> list[str]:
-    """A non-empty list of column names (a single string is one name)."""
-    if isinstance(columns, str):
-        return [columns]
-    if not isinstance(columns, Sequence) or not columns:
-        raise (TypeError if not isinstance(columns, Sequence) else ValueError)(
-            f"{name} must be a non-empty list of column names, got {columns!r}")
-    return list(columns)
-
-
 def format_table(summary: pd.DataFrame, index: str, metrics: Sequence[str], *, digits: int = 3,
                  names: dict[str, str] | None = None) -> pd.DataFrame:
     """``summary`` (from :func:`summarize`) as strings ``"mean ± half-width"``, one column per metric.
@@ -67,7 +57,7 @@ def format_table(summary: pd.DataFrame, index: str, metrics: Sequence[str], *, d
     A NaN half-width (a single seed) is shown as the mean alone, a NaN mean (unknown) as "unknown".
     """
     digits = check_int("digits", digits, low=0, high=12)
-    metrics = _names("metrics", metrics)
+    metrics = check_columns("metrics", metrics)
     check_frame("summary", summary, [index], numeric=[*metrics, *(f"{m}_ci" for m in metrics)])
     names = names or {}
     out = pd.DataFrame(index=pd.Index(summary[index], name=index))

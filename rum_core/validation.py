@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["check_int", "check_number", "check_choice", "check_seeds", "check_indices", "check_labels",
-           "check_numeric", "check_array", "check_frame"]
+           "check_columns", "check_numeric", "check_array", "check_frame"]
 
 
 def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
@@ -179,6 +179,25 @@ def check_array(name: str, x, ndim: int, *, allow_nan: bool = False) -> np.ndarr
         what = "infinite values" if allow_nan else "NaN or infinite values"
         raise ValueError(f"{name} has {what} (first at flat index {int(np.flatnonzero(bad)[0])})")
     return arr
+
+
+def check_columns(name: str, columns) -> list[str]:
+    """``columns`` as a non-empty list of column names; a single string is one name.
+
+    Raises:
+        TypeError: not a string or a sequence of strings.
+        ValueError: an empty sequence.
+    """
+    if isinstance(columns, str):
+        return [columns]
+    if not isinstance(columns, Sequence):
+        raise TypeError(f"{name} must be a column name or a non-empty list of them, got {type(columns).__name__}")
+    if not columns:
+        raise ValueError(f"{name} must be a non-empty list of column names, got {columns!r}")
+    bad = [c for c in columns if not isinstance(c, str)]
+    if bad:
+        raise TypeError(f"{name} must hold column names (strings), got {bad[0]!r}")
+    return list(columns)
 
 
 def check_frame(name: str, frame, columns: Iterable[str] = (), *, numeric: Iterable[str] = ()) -> pd.DataFrame:

@@ -62,3 +62,19 @@ def test_roc_curves_are_log_log_and_clip_zero_rates_to_the_axis():
     attack = [line for line in ax.lines if line.get_label() == "attack"][0]
     np.testing.assert_allclose(attack.get_xdata(), [1e-3, 0.01, 1.0])
     np.testing.assert_allclose(attack.get_ydata(), [1e-3, 0.2, 1.0])
+
+
+def test_roc_curves_draws_the_validated_arrays_not_the_raw_inputs():
+    """A tensor that requires grad passes validation (it is detached there); drawing the raw tensor would fail."""
+    torch = pytest.importorskip("torch")
+    fpr = torch.tensor([0.0, 0.5, 1.0], requires_grad=True)
+    fig = plots.roc_curves({"attack": (fpr, [0, 1, 1])})
+    attack = [line for line in fig.axes[0].lines if line.get_label() == "attack"][0]
+    np.testing.assert_allclose(attack.get_xdata(), [1e-3, 0.5, 1.0])
+    np.testing.assert_allclose(attack.get_ydata(), [1e-3, 1.0, 1.0])
+
+
+def test_figures_take_a_single_metric_name_as_one_column():
+    summary = pd.DataFrame({"method": ["a", "b"], "tow": [0.5, 0.7], "tow_ci": [0.1, 0.1]})
+    fig = plots.grouped_bars(summary, group="method", metrics="tow")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["tow"]

@@ -7,7 +7,14 @@ import pytest
 
 from rum_core import experiments, partition, profiles, unlearners
 from rum_core.training import TrainConfig, train_model
-from rum_core.validation import check_choice, check_indices, check_int, check_number, check_seeds
+from rum_core.validation import (
+    check_choice,
+    check_columns,
+    check_indices,
+    check_int,
+    check_number,
+    check_seeds,
+)
 
 
 @pytest.mark.parametrize("value", [2.7, 3.0, "3", True, None, np.float64(2.0), [3]])
@@ -76,6 +83,19 @@ def test_check_indices_returns_int64_in_order_and_can_refuse_empty():
     assert check_indices("idx", [], 10).size == 0
     with pytest.raises(ValueError, match="idx is empty"):
         check_indices("idx", [], 10, allow_empty=False)
+
+
+@pytest.mark.parametrize("columns, error, match", [
+    ([], ValueError, "non-empty"), (None, TypeError, "NoneType"), (3, TypeError, "int"),
+    (["tow", 3], TypeError, "3"), ({"tow"}, TypeError, "set")])
+def test_check_columns_refuses_what_is_not_a_list_of_names(columns, error, match):
+    with pytest.raises(error, match=match):
+        check_columns("metrics", columns)
+
+
+def test_check_columns_reads_a_string_as_one_name_and_keeps_order():
+    assert check_columns("by", "method") == ["method"]  # not ["m", "e", ...]
+    assert check_columns("metrics", ("tow", "mia_gap")) == ["tow", "mia_gap"]
 
 
 # ------------------------------------------------------------------------------------ at the boundaries
