@@ -287,6 +287,12 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
     last layer is computed transposed, logits as (K, classes, b), so its three products have the batch as
     their long dimension. The backward pass is written out (ReLU derivative 0 at 0, like autograd's), into
     preallocated gradient tensors, followed by one SGD step of all parameters (:func:`_stacked_sgd`).
+
+    Public torch operations only: ``torch.softmax`` and an in-place ``sign_`` of the spent activations for
+    ReLU' replaced the private ``aten._softmax.out`` and ``aten.threshold_backward``. Measured side by side
+    (x86_64, 2 threads, 200 digits MLPs, best of 3): 3.08 s vs 3.11 s with the private ops, bit-identical
+    weights. (Writing the softmax in place with public ops, max-subtract / exp / divide, was as fast but not
+    bit-identical; a boolean ``masked_fill_`` for ReLU' was 1.3× slower.)
     """
     dev = stack.weights[0].device
     k, m = subsets.shape
@@ -317,7 +323,6 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
                 "acts": [torch.empty((k, b, d), device=dev, dtype=x.dtype) for d in sizes[1:-1]],
                 "grads": [torch.empty((k, b, d), device=dev, dtype=x.dtype) for d in sizes[1:-1]],
                 "z": torch.empty((k, sizes[-1], b), device=dev, dtype=x.dtype),
-                "p": torch.empty((k, sizes[-1], b), device=dev, dtype=x.dtype),
                 "neg_one": torch.full((k, 1, b), -1.0, device=dev, dtype=x.dtype),
             }
         return spaces[b]
@@ -338,7 +343,7 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
                     a = torch.baddbmm(bs[li], a, ws[li].transpose(1, 2), out=w["acts"][li]).relu_()
                     acts.append(a)
                 torch.baddbmm(bs[-1], ws[-1], a.transpose(1, 2), out=w["z"])  # logits, (K, C, b)
-                g = torch.ops.aten._softmax.out(w["z"], 1, False, out=w["p"])
+                g = torch.softmax(w["z"], 1)  # a fresh (K, C, b) tensor: small, and as fast as writing in place
                 # d(mean cross-entropy)/d(logits) = (softmax − one-hot) / b, per model.
                 g.scatter_add_(1, yb, w["neg_one"]).mul_(1.0 / b)
                 torch.sum(g, 2, keepdim=True, out=grad_b[-1])
@@ -347,7 +352,8 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
                 torch.bmm(g, acts[-1], out=grad_w[-1])
                 for li in range(n_layers - 2, -1, -1):
                     g = w["grads"][li]
-                    torch.ops.aten.threshold_backward.grad_input(g, acts[li + 1], 0.0, grad_input=g)  # ReLU'
+                    # ReLU': the layer's output is not needed any more, so it becomes its own 0/1 derivative.
+                    g.mul_(acts[li + 1].sign_())
                     torch.sum(g, 1, keepdim=True, out=grad_b[li])
                     if li > 0:
                         torch.bmm(g, ws[li], out=w["grads"][li - 1])

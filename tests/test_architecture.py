@@ -82,3 +82,28 @@ def test_only_the_experiment_layer_and_above_know_profiles():
     lower = ["data", "models", "training", "ensembles", "metrics", "memorization", "partition", "unlearners", "rum"]
     for layer in lower:
         assert not graph.get(layer, set()) & {"profiles", "experiments", "cli", "plots"}, layer
+
+
+def private_torch_uses(source: str) -> list[str]:
+    """``torch.ops.…`` and ``torch._…`` attribute uses in ``source`` (code only: docstrings are not parsed as
+    attributes); dunders such as ``torch.__version__`` are public."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch":
+            name = node.attr
+            if name == "ops" or (name.startswith("_") and not name.startswith("__")):
+                found.append((node.lineno, f"torch.{name} (line {node.lineno})"))
+    return [text for _, text in sorted(found)]
+
+
+def test_private_torch_uses_are_found():
+    assert private_torch_uses("import torch\ntorch.ops.aten._softmax\ntorch._fused_sgd_(x)\n"
+                              "torch.__version__\ntorch.softmax(z, 1)") == ["torch.ops (line 2)",
+                                                                             "torch._fused_sgd_ (line 3)"]
+
+
+def test_the_package_uses_public_torch_api_only():
+    """Private torch ops change without notice between releases; every one was replaced by public API at the
+    same speed (see ensembles._stacked_sgd and _train_chunk)."""
+    uses = {str(p.relative_to(PACKAGE)): u for p in PACKAGE.rglob("*.py") if (u := private_torch_uses(p.read_text()))}
+    assert not uses, uses
