@@ -85,25 +85,43 @@ def test_only_the_experiment_layer_and_above_know_profiles():
 
 
 def private_torch_uses(source: str) -> list[str]:
-    """``torch.ops.…`` and ``torch._…`` attribute uses in ``source`` (code only: docstrings are not parsed as
-    attributes); dunders such as ``torch.__version__`` are public."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch":
-            name = node.attr
-            if name == "ops" or (name.startswith("_") and not name.startswith("__")):
-                found.append((node.lineno, f"torch.{name} (line {node.lineno})"))
-    return [text for _, text in sorted(found)]
+    """Uses of private torch API in ``source``: a dotted name rooted at torch (or at a name bound by importing
+    from torch, e.g. ``F`` or ``nn``) with an ``ops`` or ``_private`` segment, and ``from torch… import _x``.
+    Code only (docstrings are not attributes); dunders such as ``torch.__version__`` are public."""
+    def private(segment: str) -> bool:
+        return segment == "ops" or (segment.startswith("_") and not segment.startswith("__"))
+
+    tree = ast.parse(source)
+    roots, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] == "torch"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
+            roots |= {a.asname or a.name for a in node.names}
+            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names if private(a.name)]
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and id(node) not in inner:
+            segments, value = [node.attr], node.value
+            while isinstance(value, ast.Attribute):
+                segments.insert(0, value.attr)
+                value = value.value
+            if isinstance(value, ast.Name) and value.id in roots and any(map(private, segments)):
+                found.append((node.lineno, ".".join([value.id, *segments])))
+    return [f"{name} (line {line})" for line, name in sorted(found)]
 
 
 def test_private_torch_uses_are_found():
-    assert private_torch_uses("import torch\ntorch.ops.aten._softmax\ntorch._fused_sgd_(x)\n"
-                              "torch.__version__\ntorch.softmax(z, 1)") == ["torch.ops (line 2)",
-                                                                             "torch._fused_sgd_ (line 3)"]
+    source = ("import torch\nimport torch.nn.functional as F\nfrom torch.optim import _functional\n"
+              "torch.ops.aten._softmax.out(z)\ntorch._fused_sgd_(x)\nF._canonical_mask(m)\n"
+              "torch.__version__\ntorch.softmax(z, 1)\nF.relu(x)\nother._private(x)\n")
+    assert private_torch_uses(source) == [
+        "torch.optim._functional (line 3)", "torch.ops.aten._softmax.out (line 4)", "torch._fused_sgd_ (line 5)",
+        "F._canonical_mask (line 6)"]
 
 
 def test_the_package_uses_public_torch_api_only():
     """Private torch ops change without notice between releases; every one was replaced by public API at the
-    same speed (see ensembles._stacked_sgd and _train_chunk)."""
+    same speed (see ensembles._stacked_sgd and ensembles._train_chunk)."""
     uses = {str(p.relative_to(PACKAGE)): u for p in PACKAGE.rglob("*.py") if (u := private_torch_uses(p.read_text()))}
     assert not uses, uses
