@@ -143,7 +143,7 @@ def _reproduce(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out / "rum_runs.csv", index=False)
     summary.to_csv(out / "rum_table.csv", index=False)
-    fig = plots.rum_bars(summary, reference=_rum.paper_table("cifar10"), reference_name="paper (CIFAR-10)",
+    fig = plots.rum_bars(runs, reference=_rum.paper_table("cifar10"), reference_name="paper (CIFAR-10)",
                          title=f"RUM table, profile {profile.name!r}, mean ± 95% interval over {n_seeds} seeds")
     fig.savefig(out / "rum_table.png", dpi=120)
     plt.close(fig)

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
+from .stats import t_errorbar
 from .validation import check_array, check_columns, check_frame, check_indices
 
 __all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars",
@@ -22,10 +24,30 @@ def _axes(ax, figsize):
     return ax.figure, ax
 
 
-def _half_widths(frame: pd.DataFrame, metric: str) -> np.ndarray:
-    """``frame["<metric>_ci"]`` as error-bar half-widths; 0 where missing or NaN (a single seed)."""
-    ci = frame.get(f"{metric}_ci", pd.Series(np.nan, index=frame.index)).to_numpy(dtype=float)
-    return np.where(np.isfinite(ci), ci, 0.0)
+def _runs(frame, columns: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """``frame`` checked as per-seed runs for a seaborn interval figure: the grouping ``columns`` and numeric
+    ``metrics`` without NaN (seaborn would silently drop a NaN seed, and the figure would no longer show the
+    interval :func:`rum_core.stats.summarize` reports for the same runs)."""
+    frame = check_frame("runs", frame, columns, numeric=metrics)
+    for m in metrics:
+        missing = int(frame[m].isna().sum())
+        if missing:
+            raise ValueError(f"runs[{m!r}] is NaN in {missing} of {len(frame)} rows: an interval over seeds "
+                             f"needs the metric of every seed")
+    return frame
+
+
+def _order(frame: pd.DataFrame, column: str, order: Sequence | None) -> list:
+    """The categories of ``frame[column]`` to draw: ``order`` when given (it must name values that occur),
+    else the category order of an ordered categorical, else the order of first appearance."""
+    col = frame[column]
+    if order is None:
+        return list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else list(dict.fromkeys(col))
+    order = list(order)
+    absent = [v for v in order if not (col == v).any()]
+    if absent or not order:
+        raise ValueError(f"order must list values of runs[{column!r}], got {order} (absent: {absent})")
+    return order
 
 
 def _mapping(name: str, value) -> None:
@@ -65,28 +87,26 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols
     return fig
 
 
-def grouped_bars(summary: pd.DataFrame, *, group: str, metrics: Sequence[str], labels: Sequence[str] | None = None,
-                 ylabel: str = "", ylim: tuple[float, float] | None = None, ax=None, title: str | None = None):
-    """Bars of ``summary[metric]`` for each metric, grouped by ``summary[group]``, with ``<metric>_ci`` error bars.
-
-    ``summary`` is what :func:`rum_core.stats.summarize` returns.
+def grouped_bars(runs: pd.DataFrame, *, group: str, metrics: Sequence[str], labels: Sequence[str] | None = None,
+                 ylabel: str = "", ylim: tuple[float, float] | None = None, confidence: float = 0.95, ax=None,
+                 title: str | None = None):
+    """Bars of the mean of each metric over the per-seed ``runs`` (one row per seed), grouped by
+    ``runs[group]`` (first appearance first), with Student-t ``confidence`` intervals drawn by seaborn
+    from :func:`rum_core.stats.t_errorbar`: the intervals of ``stats.summarize(runs, group, metrics)``.
     """
     metrics = check_columns("metrics", metrics)
-    check_frame("summary", summary, [group], numeric=metrics)
-    fig, ax = _axes(ax, (1.6 + 1.1 * len(metrics) * len(summary) / 3, 3.2))
-    groups = list(summary[group])
-    width = 0.8 / len(groups)
-    x = np.arange(len(metrics))
-    for i, (_, row) in enumerate(summary.iterrows()):
-        means = [row[m] for m in metrics]
-        errs = [row.get(f"{m}_ci", np.nan) for m in metrics]
-        errs = [0.0 if not np.isfinite(e) else e for e in errs]
-        ax.bar(x + (i - (len(groups) - 1) / 2) * width, means, width, yerr=errs, capsize=3, label=str(groups[i]))
-    ax.set_xticks(x, labels or metrics)
+    runs = _runs(runs, [group], metrics)
+    groups = _order(runs, group, None)
+    fig, ax = _axes(ax, (1.6 + 1.1 * len(metrics) * len(groups) / 3, 3.2))
+    long = runs.melt(id_vars=[group], value_vars=metrics, var_name="metric", value_name="value")
+    sns.barplot(long, x="metric", y="value", hue=group, order=metrics, hue_order=groups,
+                errorbar=t_errorbar(confidence), capsize=0.15, err_kws={"linewidth": 1}, ax=ax)
+    ax.set_xticks(range(len(metrics)), labels or metrics)
+    ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     if ylim:
         ax.set_ylim(*ylim)
-    ax.legend(frameon=False, fontsize=8, ncols=min(4, len(groups)))
+    sns.move_legend(ax, "best", frameon=False, fontsize=8, ncols=min(4, len(groups)), title=None)
     if title:
         ax.set_title(title)
     return fig
@@ -95,7 +115,12 @@ def grouped_bars(summary: pd.DataFrame, *, group: str, metrics: Sequence[str], l
 def tow_vs_cost(summary: pd.DataFrame, *, label: str = "method", x: str = "rel_grad_evals", y: str = "tow",
                 ax=None, title: str | None = None, xlabel: str = "cost relative to retrain (gradient evaluations)",
                 ylabel: str = "ToW"):
-    """Scatter of quality (``y``) against cost (``x``, log scale) with 95% interval bars, one point per row."""
+    """Scatter of quality (``y``) against cost (``x``, log scale) with interval bars, one point per row of a
+    ``summary`` (:func:`rum_core.stats.summarize`: ``<metric>`` and ``<metric>_ci``).
+
+    Unlike the other interval figures this one is drawn with matplotlib from the summary: it needs an
+    interval on both axes at once, and seaborn estimates an interval along one axis only.
+    """
     check_frame("summary", summary, [label], numeric=[x, y])
     fig, ax = _axes(ax, (6.0, 4.0))
     for _, row in summary.iterrows():
@@ -160,34 +185,44 @@ def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, ax=None, tit
     return fig
 
 
-def rum_bars(summary: pd.DataFrame, *, label: str = "label", metrics: Sequence[str] = ("tow", "mia_gap"),
-             titles: Sequence[str] = ("ToW (↑)", "MIA gap (↓)"), reference: pd.DataFrame | None = None,
-             reference_name: str = "paper", title: str | None = None):
-    """The RUM table as horizontal bars, one panel per metric, ``<metric>_ci`` error bars, rows in table order.
+def rum_bars(runs: pd.DataFrame, *, label: str = "label", metrics: Sequence[str] = ("tow", "mia_gap"),
+             titles: Sequence[str] = ("ToW (↑)", "MIA gap (↓)"), order: Sequence[str] | None = None,
+             reference: pd.DataFrame | None = None, reference_name: str = "paper", confidence: float = 0.95,
+             title: str | None = None):
+    """The RUM table as horizontal bars, one panel per metric: the mean over the per-seed ``runs``
+    (:func:`rum_core.experiments.rum_runs`) of each ``runs[label]`` in ``order`` (default: first
+    appearance, the table's order), with the table's Student-t intervals (seaborn and
+    :func:`rum_core.stats.t_errorbar`).
 
     ``reference`` (optional): a frame with the same ``label`` column and metric columns (e.g. the paper's
     published numbers), drawn as black diamonds where a row has a value.
     """
     metrics = check_columns("metrics", metrics)
-    check_frame("summary", summary, [label], numeric=metrics)
-    labels = [str(v) for v in summary[label]]
+    runs = _runs(runs, [label], metrics)
+    labels = _order(runs, label, order)
+    runs = runs[runs[label].isin(labels)]
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 0.32 * len(labels) + 1.2),
                              sharey=True, layout="constrained", squeeze=False)
     y = np.arange(len(labels))
     ref = reference.set_index(label) if reference is not None else None
     for ax, m, t in zip(axes[0], metrics, titles, strict=False):
-        ax.barh(y, summary[m].to_numpy(dtype=float), xerr=_half_widths(summary, m), capsize=2,
-                color="tab:blue", alpha=0.8, label="this reproduction")
+        sns.barplot(runs, x=m, y=label, order=labels, orient="y", errorbar=t_errorbar(confidence),
+                    color="tab:blue", alpha=0.8, capsize=0.3, err_kws={"linewidth": 1}, label="this reproduction",
+                    ax=ax)
         if ref is not None and m in ref.columns:
             vals = ref[m].reindex(labels).to_numpy(dtype=float)
             ok = np.isfinite(vals)
             ax.plot(vals[ok], y[ok], "kD", markersize=4, label=reference_name)
         ax.set_title(t, fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
         ax.grid(alpha=0.3, axis="x")
-    axes[0][0].set_yticks(y, labels)
-    axes[0][0].invert_yaxis()
-    handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, frameon=False, fontsize=8, loc="outside lower center", ncols=len(names))
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    handles = dict(zip(*reversed(axes[0][0].get_legend_handles_labels()), strict=True))  # name → handle
+    names = [n for n in ("this reproduction", reference_name) if n in handles]
+    fig.legend([handles[n] for n in names], names, frameon=False, fontsize=8, loc="outside lower center",
+               ncols=len(names))
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -225,26 +260,27 @@ def histogram_panels(panels: dict[str, dict[str, np.ndarray]], *, bins: int = 30
     return fig
 
 
-def interval_dots(summary: pd.DataFrame, metric: str, *, label: str = "method", target: float | None = None,
-                  target_ci: float | None = None, target_label: str = "target", ax=None,
-                  xlabel: str | None = None, title: str | None = None):
-    """``summary[metric]`` ± ``<metric>_ci`` as one dot with a horizontal error bar per row (labelled by
-    ``summary[label]``, first row on top), with an optional reference: a vertical line at ``target`` and a
-    shaded band of ± ``target_ci`` around it (e.g. the retrained model's MIA efficacy, which an unlearned
-    model should match rather than exceed)."""
-    check_frame("summary", summary, [label], numeric=[metric])
-    fig, ax = _axes(ax, (5.0, 0.8 + 0.35 * len(summary)))
-    y = np.arange(len(summary))[::-1]
-    means = summary[metric].to_numpy(dtype=float)
-    errs = _half_widths(summary, metric)
+def interval_dots(runs: pd.DataFrame, metric: str, *, label: str = "method", order: Sequence | None = None,
+                  target: float | None = None, target_ci: float | None = None, target_label: str = "target",
+                  confidence: float = 0.95, ax=None, xlabel: str | None = None, title: str | None = None):
+    """Mean ± Student-t ``confidence`` interval of ``metric`` over the per-seed ``runs``, one dot with a
+    horizontal bar per value of ``runs[label]`` (``order``, or first appearance; first on top), drawn by
+    seaborn with :func:`rum_core.stats.t_errorbar` so the bars are the tables' intervals. An optional
+    reference: a vertical line at ``target`` and a shaded band of ± ``target_ci`` around it (e.g. the
+    retrained model's MIA efficacy, which an unlearned model should match rather than exceed)."""
+    runs = _runs(runs, [label], [metric])
+    order = _order(runs, label, order)
+    fig, ax = _axes(ax, (5.0, 0.8 + 0.35 * len(order)))
     if target is not None:
         if target_ci is not None and np.isfinite(target_ci) and target_ci > 0:
             ax.axvspan(target - target_ci, target + target_ci, color="0.85", zorder=0)
         ax.axvline(target, color="0.3", linestyle="--", linewidth=1, label=target_label, zorder=1)
+    sns.pointplot(runs, x=metric, y=label, order=order, orient="y", errorbar=t_errorbar(confidence),
+                  linestyle="none", capsize=0.3, err_kws={"linewidth": 1}, markersize=5, ax=ax)
+    if target is not None:
         ax.legend(frameon=False, fontsize=8, loc="best")
-    ax.errorbar(means, y, xerr=errs, fmt="o", capsize=3, zorder=2)
-    ax.set_yticks(y, [str(v) for v in summary[label]])
     ax.set_xlabel(metric if xlabel is None else xlabel)
+    ax.set_ylabel("")
     ax.grid(alpha=0.3, axis="x")
     if title:
         ax.set_title(title, fontsize=10)
@@ -321,32 +357,27 @@ def forget_retain_maps(coords, forget_sets, *, titles: Sequence[str] | None = No
     return fig
 
 
-def metric_by_level(summary: pd.DataFrame, *, metric: str = "tow", level: str = "level", series: str = "method",
-                    ax=None, title: str | None = None, ylabel: str | None = None, xlabel: str | None = None):
-    """Mean ± ``<metric>_ci`` of ``metric`` across the levels (x axis), one line per value of ``series``.
+def metric_by_level(runs: pd.DataFrame, *, metric: str = "tow", level: str = "level", series: str = "method",
+                    confidence: float = 0.95, ax=None, title: str | None = None, ylabel: str | None = None,
+                    xlabel: str | None = None):
+    """Mean ± Student-t ``confidence`` interval of ``metric`` over the per-seed ``runs`` across the levels
+    (x axis), one line per value of ``series``, drawn by seaborn with :func:`rum_core.stats.t_errorbar`
+    (the intervals of ``stats.summarize(runs, [level, series], [metric])``).
 
-    ``summary`` is what :func:`rum_core.stats.summarize` returns for ``by=[level, series]``. The levels keep
-    their order of first appearance (or their category order when ``level`` is an ordered categorical);
-    each line is shifted slightly along x so that the interval bars do not hide each other.
+    The levels keep their order of first appearance (or their category order when ``level`` is an ordered
+    categorical); the lines are dodged slightly along x so that the interval bars do not hide each other.
     """
-    check_frame("summary", summary, [level, series], numeric=[metric])
+    runs = _runs(runs, [level, series], [metric])
     fig, ax = _axes(ax, (6.0, 3.8))
-    col = summary[level]
-    levels = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else list(dict.fromkeys(col))
-    names = list(dict.fromkeys(summary[series]))
-    pos = {lv: i for i, lv in enumerate(levels)}
-    width = 0.3
-    for j, name in enumerate(names):
-        rows = summary[summary[series] == name]
-        rows = rows.assign(_x=rows[level].map(pos)).dropna(subset=["_x"]).sort_values("_x")
-        shift = (j - (len(names) - 1) / 2) * width / max(1, len(names) - 1)
-        ax.errorbar(rows["_x"].to_numpy(dtype=float) + shift, rows[metric].to_numpy(dtype=float),
-                    yerr=_half_widths(rows, metric), marker="o", markersize=4, capsize=2, label=str(name))
+    levels = _order(runs, level, None)
+    sns.pointplot(runs, x=level, y=metric, hue=series, order=levels, hue_order=_order(runs, series, None),
+                  errorbar=t_errorbar(confidence), dodge=0.3, capsize=0.1, markersize=4, linewidth=1.2,
+                  err_kws={"linewidth": 1}, ax=ax)
     ax.set_xticks(range(len(levels)), [str(lv) for lv in levels])
     ax.set_xlabel(xlabel if xlabel is not None else level)
     ax.set_ylabel(ylabel if ylabel is not None else metric)
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=7, ncols=2)
+    sns.move_legend(ax, "best", frameon=False, fontsize=7, ncols=2, title=None)
     if title:
         ax.set_title(title, fontsize=10)
     return fig

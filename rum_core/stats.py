@@ -10,7 +10,7 @@ from scipy import stats as _st
 
 from .validation import check_array, check_columns, check_frame, check_int, check_number
 
-__all__ = ["mean_ci", "summarize", "format_table"]
+__all__ = ["mean_ci", "t_errorbar", "summarize", "format_table"]
 
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
@@ -24,6 +24,25 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
         return float(x[0]), float("nan")
     half = _st.t.ppf(0.5 + confidence / 2, df=x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
     return float(x.mean()), float(half)
+
+
+def t_errorbar(confidence: float = 0.95):
+    """The :func:`mean_ci` interval as a seaborn ``errorbar`` callable: values → (mean − h, mean + h).
+
+    The figures of :mod:`rum_core.plots` pass it to seaborn, which groups the per-seed runs and calls it on
+    each group, so a figure's bars are exactly the intervals of :func:`summarize` and :func:`format_table`
+    (seaborn's own ``("ci", 95)`` is a bootstrap interval, which differs from the tables' Student-t one).
+    A single value has no spread: its interval is the value itself (seaborn draws no bar for a group of
+    one at all).
+    """
+    confidence = check_number("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
+
+    def interval(values) -> tuple[float, float]:
+        mean, half = mean_ci(values, confidence)
+        half = half if np.isfinite(half) else 0.0
+        return mean - half, mean + half
+
+    return interval
 
 
 def summarize(frame: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[str],

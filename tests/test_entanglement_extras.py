@@ -16,6 +16,7 @@ from rum_core.partition import (
     scaled_es_picks,
     set_entanglement,
 )
+from rum_core.stats import mean_ci
 
 
 # ------------------------------------------------------------------------------------ set ES
@@ -116,16 +117,21 @@ def test_forget_retain_maps_colours_exactly_the_forget_set():
 
 
 def test_metric_by_level_orders_levels_and_draws_intervals():
-    summary = pd.DataFrame({"level": ["high", "low", "high", "low"], "method": ["m", "m", "n", "n"],
-                            "tow": [0.5, 0.9, 0.6, 0.8], "tow_ci": [0.1, 0.0, np.nan, 0.05]})
-    summary["level"] = pd.Categorical(summary["level"], categories=["low", "high"], ordered=True)
-    fig = plots.metric_by_level(summary, metric="tow")
+    """Levels in their category order (not the frame's), one line per series, the tables' intervals."""
+    runs = pd.DataFrame({"level": ["high", "low"] * 4, "method": ["m"] * 4 + ["n"] * 4,
+                         "tow": [0.5, 0.9, 0.7, 0.8, 0.6, 0.8, 0.4, 0.7]})
+    runs["level"] = pd.Categorical(runs["level"], categories=["low", "high"], ordered=True)
+    fig = plots.metric_by_level(runs, metric="tow")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["low", "high"]
-    container = next(c for c in ax.containers if c.get_label() == "m")
-    m_line = container.lines[0]
-    np.testing.assert_allclose(m_line.get_ydata(), [0.9, 0.5])  # sorted by the category order, not the frame's
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["m", "n"]
+    m_line = next(ln for ln in ax.lines if len(ln.get_ydata()) == 2)  # the first series' means, low → high
+    np.testing.assert_allclose(m_line.get_ydata(), [0.85, 0.6])
     assert m_line.get_xdata()[0] < m_line.get_xdata()[1]
+    mean, half = mean_ci([0.9, 0.8])
+    low_bar = next(ln for ln in ax.lines if np.isnan(np.asarray(ln.get_ydata(), dtype=float)).any())
+    assert (np.nanmin(low_bar.get_ydata()), np.nanmax(low_bar.get_ydata())) == pytest.approx((mean - half,
+                                                                                               mean + half))
 
 
 def test_es_by_group_positions_and_mean():

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rum_core import plots
+from rum_core import plots, stats
+from rum_core.stats import mean_ci, summarize
 
 
 def _summary():
@@ -26,14 +27,84 @@ def test_image_grid_shows_each_image_with_its_title_and_hides_spare_cells():
         plots.image_grid(np.zeros((0, 8, 8, 1)))
 
 
-def test_grouped_bars_heights_are_the_means_and_missing_intervals_draw_no_error():
-    """Bars must show the summary's means in group order; a NaN interval must not become a NaN bar."""
-    fig = plots.grouped_bars(_summary(), group="method", metrics=["forget", "tow"])
+def _runs():
+    """Per-seed runs: method a over 4 seeds, b over 3, c over one seed (no spread: a zero-length interval)."""
+    rng = np.random.default_rng(0)
+    methods = ["a"] * 4 + ["b"] * 3 + ["c"]
+    return pd.DataFrame({"method": methods, "seed": [0, 1, 2, 3, 0, 1, 2, 0], "tow": rng.random(8),
+                         "forget": rng.random(8), "level": ["low", "high"] * 4})
+
+
+def _intervals(ax, axis: str) -> list[tuple[float, float]]:
+    """(low, high) of every error bar seaborn drew (a line whose data holds NaN breaks between its caps);
+    (NaN, NaN) where seaborn drew none (a group of one seed)."""
+    out = []
+    for line in ax.lines:
+        v = np.asarray(line.get_xdata() if axis == "x" else line.get_ydata(), dtype=float)
+        if np.isnan(v).all():
+            out.append((np.nan, np.nan))
+        elif np.isnan(v).any():
+            out.append((float(np.nanmin(v)), float(np.nanmax(v))))
+    return out
+
+
+def _table_intervals(runs, by, metrics):
+    s = summarize(runs, by, metrics)
+    return [(row[m] - row[f"{m}_ci"], row[m] + row[f"{m}_ci"]) for m in metrics for _, row in s.iterrows()]
+
+
+def test_t_errorbar_is_the_tables_interval_and_a_point_for_one_value():
+    values = np.array([0.2, 0.4, 0.9])
+    mean, half = mean_ci(values, 0.9)
+    assert stats.t_errorbar(0.9)(values) == pytest.approx((mean - half, mean + half))
+    assert half == pytest.approx(2.919986 * values.std(ddof=1) / np.sqrt(3), rel=1e-6)  # t_{0.95, 2}
+    assert stats.t_errorbar()(np.array([0.3])) == (0.3, 0.3)
+    with pytest.raises(ValueError, match="confidence"):
+        stats.t_errorbar(1.0)
+
+
+def test_grouped_bars_shows_the_tables_means_and_intervals_in_group_order():
+    """Guards against seaborn's default bootstrap interval (or any interval not the tables' t-interval) and
+    against groups reordered."""
+    runs = _runs()
+    fig = plots.grouped_bars(runs, group="method", metrics=["forget", "tow"], labels=["F", "T"])
     ax = fig.axes[0]
-    heights = [p.get_height() for p in ax.patches]
-    assert heights == pytest.approx([0.8, 0.9, 0.6, 0.5])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["forget", "tow"]
+    heights = [p.get_height() for c in ax.containers for p in c]
+    means = summarize(runs, "method", ["forget", "tow"])
+    assert heights == pytest.approx([*means[["forget", "tow"]].to_numpy().ravel()])  # per group: forget, tow
+    # seaborn draws one hue level (group) at a time: a's forget and tow bars first
+    expected = [iv for g in range(3) for iv in _table_intervals(runs, "method", ["forget", "tow"])[g::3]]
+    np.testing.assert_allclose(_intervals(ax, "y"), expected)
+    assert np.isnan(_intervals(ax, "y")[-1]).all()  # c: one seed, no spread, no bar
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["F", "T"]
+
+
+def test_interval_figures_refuse_a_metric_missing_for_some_seeds():
+    """seaborn would silently drop a NaN seed: the figure's interval would differ from the table's."""
+    runs = _runs()
+    runs.loc[2, "tow"] = np.nan
+    with pytest.raises(ValueError, match=r"runs\['tow'\] is NaN in 1 of 8 rows"):
+        plots.grouped_bars(runs, group="method", metrics=["tow"])
+    with pytest.raises(ValueError, match="order must list values"):
+        plots.interval_dots(_runs(), "tow", order=["a", "z"])
+
+
+def test_rum_bars_draws_each_label_in_order_with_its_interval_and_the_reference():
+    runs = _runs().rename(columns={"method": "label"}).assign(mia_gap=lambda f: f["forget"])
+    reference = pd.DataFrame({"label": ["c", "a"], "tow": [0.5, np.nan]})
+    fig = plots.rum_bars(runs, order=["c", "a"], reference=reference)
+    tow_ax, gap_ax = fig.axes
+    assert [t.get_text() for t in tow_ax.get_yticklabels()] == ["c", "a"]  # b left out, c first (on top)
+    assert tow_ax.get_ylim()[0] > tow_ax.get_ylim()[1]
+    means = summarize(runs, "label", ["tow", "mia_gap"]).set_index("label")
+    assert [p.get_width() for p in tow_ax.containers[0]] == pytest.approx(means.loc[["c", "a"], "tow"])
+    assert [p.get_width() for p in gap_ax.containers[0]] == pytest.approx(means.loc[["c", "a"], "mia_gap"])
+    a = means.loc["a"]
+    assert _intervals(tow_ax, "x")[1] == pytest.approx((a["tow"] - a["tow_ci"], a["tow"] + a["tow_ci"]))
+    (diamonds,) = [ln for ln in tow_ax.lines if ln.get_label() == "paper"]
+    assert list(diamonds.get_xdata()) == [0.5] and list(diamonds.get_ydata()) == [0]  # only c has a value
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["this reproduction", "paper"]
 
 
 def test_tow_vs_cost_uses_a_log_cost_axis_and_clamps_zero_cost():
@@ -75,6 +146,5 @@ def test_roc_curves_draws_the_validated_arrays_not_the_raw_inputs():
 
 
 def test_figures_take_a_single_metric_name_as_one_column():
-    summary = pd.DataFrame({"method": ["a", "b"], "tow": [0.5, 0.7], "tow_ci": [0.1, 0.1]})
-    fig = plots.grouped_bars(summary, group="method", metrics="tow")
+    fig = plots.grouped_bars(_runs(), group="method", metrics="tow")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["tow"]

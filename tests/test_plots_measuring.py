@@ -6,12 +6,7 @@ import pytest
 from matplotlib.patches import Polygon
 
 from rum_core import plots
-
-
-def _summary():
-    return pd.DataFrame({"method": ["a", "b", "c"], "mia": [0.2, 0.5, 0.3], "mia_ci": [0.05, np.nan, 0.1],
-                         "tow": [0.9, 0.7, 0.8], "tow_ci": [0.01, 0.02, np.nan],
-                         "tow_mia": [0.85, 0.6, 0.9], "tow_mia_ci": [0.02, 0.03, 0.01]})
+from rum_core.stats import summarize
 
 
 def test_histogram_panels_one_panel_per_model_with_shared_bins_and_one_histogram_per_sample():
@@ -47,22 +42,30 @@ def test_histogram_panels_respects_an_explicit_range_and_rejects_empty_input():
         plots.histogram_panels({"m": {"s": np.array([])}})
 
 
+def _runs():
+    """Per-seed runs of three methods, 3 seeds each."""
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({"method": np.repeat(["a", "b", "c"], 3), "seed": np.tile([0, 1, 2], 3),
+                         "mia": rng.random(9), "tow": rng.random(9)})
+
+
 def test_interval_dots_puts_first_row_on_top_with_its_interval_and_the_target_band():
-    """Guards against rows labelled in the wrong order, missing error bars, or a target band of the wrong
-    width (the band is the retrained model's ± interval: what 'matching retrain' means)."""
-    s = _summary()
-    fig = plots.interval_dots(s, "mia", target=0.3, target_ci=0.04, target_label="retrain", xlabel="MIA")
+    """Guards against rows labelled in the wrong order, error bars that are not the tables' t-intervals, or a
+    target band of the wrong width (the band is the retrained model's ± interval: what 'matching retrain'
+    means)."""
+    runs = _runs()
+    fig = plots.interval_dots(runs, "mia", order=["b", "a", "c"], target=0.3, target_ci=0.04,
+                              target_label="retrain", xlabel="MIA")
     ax = fig.axes[0]
     ticks = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
-    assert ticks["a"] > ticks["b"] > ticks["c"]  # first row on top
-    (bars,) = ax.containers  # one errorbar call: the dots and their horizontal bars
-    line, _, (hbars,) = bars
-    np.testing.assert_allclose(line.get_xdata(), s["mia"])
-    np.testing.assert_allclose(line.get_ydata(), [ticks[m] for m in s["method"]])
-    # horizontal error bars: segments spanning mean ± ci (NaN interval → zero width)
-    segs = hbars.get_segments()
-    widths = sorted(round(abs(seg[1][0] - seg[0][0]), 6) for seg in segs)
-    assert widths == [0.0, 0.1, 0.2]
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]  # seaborn's categorical y axis runs downwards
+    assert ticks["b"] < ticks["a"] < ticks["c"]  # so the first of ``order`` is on top
+    summary = summarize(runs, "method", ["mia"]).set_index("method").loc[["b", "a", "c"]]
+    dots = next(ln for ln in ax.lines if len(ln.get_xdata()) == 3)
+    np.testing.assert_allclose(dots.get_xdata(), summary["mia"])
+    bars = [ln.get_xdata() for ln in ax.lines if np.isnan(np.asarray(ln.get_xdata(), dtype=float)).any()]
+    np.testing.assert_allclose([(np.nanmin(x), np.nanmax(x)) for x in bars],
+                               np.c_[summary["mia"] - summary["mia_ci"], summary["mia"] + summary["mia_ci"]])
     assert len(ax.patches) == 1  # the band (a Rectangle or a Polygon, depending on matplotlib's version)
     band = ax.patches[0]
     xs = band.get_patch_transform().transform(band.get_path().vertices)[:, 0]
@@ -73,12 +76,13 @@ def test_interval_dots_puts_first_row_on_top_with_its_interval_and_the_target_ba
 
 
 def test_interval_dots_without_target_draws_no_band():
-    fig = plots.interval_dots(_summary(), "tow")
+    fig = plots.interval_dots(_runs(), "tow")
     ax = fig.axes[0]
     assert not ax.patches
     assert ax.get_legend() is None and ax.get_xlabel() == "tow"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]  # first appearance
     with pytest.raises(ValueError):
-        plots.interval_dots(_summary().iloc[:0], "tow")
+        plots.interval_dots(_runs().iloc[:0], "tow")
 
 
 def test_roc_curves_is_log_log_with_chance_line_for_low_fpr_reading():
