@@ -32,7 +32,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["NOTEBOOK_ONLY_MIME", "BookRenderer", "cited_table", "glue"]
+__all__ = ["NOTEBOOK_ONLY_MIME", "BookRenderer", "cited_table", "glue", "glue_all"]
 
 #: The MIME type that marks an output as meant for notebook readers only (the book renders it as nothing).
 NOTEBOOK_ONLY_MIME = "application/vnd.rum-core.notebook-only"
@@ -143,6 +143,22 @@ def glue(name: str, value: Any) -> None:
         shell.events.register("post_execute", _show_pending)
         _hooked_shells.add(id(shell))
     _pending[name] = value
+
+
+def glue_all(values: Mapping[str, Any]) -> None:
+    """:func:`glue` every ``name → value`` of ``values``, in order: how a chapter cites the findings that a
+    :mod:`rum_core.findings` function computed for it (one call instead of one line per number).
+
+    Raises:
+        TypeError: ``values`` is not a mapping (or one of its names or values is refused by :func:`glue`).
+        ValueError: ``values`` is empty (a chapter that meant to cite something cited nothing).
+    """
+    if not isinstance(values, Mapping):
+        raise TypeError(f"glue_all(values): values must be a mapping name → value, got {type(values).__name__}")
+    if not values:
+        raise ValueError("glue_all(values): values is empty, so nothing would be cited")
+    for name, value in values.items():
+        glue(name, value)
 
 
 def _shell():

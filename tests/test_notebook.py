@@ -51,6 +51,17 @@ def _outputs(cell):
     return visible, glued
 
 
+def test_glue_all_glues_every_value_in_order(monkeypatch):
+    seen = []
+    monkeypatch.setattr(notebook, "glue", lambda name, value: seen.append((name, value)))
+    notebook.glue_all({"b": 2, "a": "x", "c": 0.5})
+    assert seen == [("b", 2), ("a", "x"), ("c", 0.5)]
+    with pytest.raises(ValueError, match="empty"):
+        notebook.glue_all({})
+    with pytest.raises(TypeError, match="mapping"):
+        notebook.glue_all([("a", 1)])
+
+
 def test_in_a_kernel_figures_show_in_place_and_values_in_one_table_after_the_cell():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
