@@ -350,6 +350,9 @@ def _targets() -> dict[str, tuple[str, Callable]]:
         "cache.cached_frame(config)": ("index_values", lambda b: cache.cached_frame("fuzz", b, pd.DataFrame)),
         "data.official_permutation(official_labels)": ("label_values", lambda b: data.official_permutation(_LAB, b)),
         "ensembles.mlp_train_flops(examples)": ("int", lambda b: ensembles.mlp_train_flops([64, 8, 4], b)),
+        "ensembles.train_flops(examples)": ("int", lambda b: ensembles.train_flops(bundle, "mlp", b)),
+        "ensembles.train_vmapped_stack(subsets)": ("subsets", lambda b: ensembles.train_vmapped_stack(
+            bundle, b, [0], cfg, model="cnn1d")),
         "ensembles.mlp_layer_sizes(model_kwargs)": ("index_values", lambda b: ensembles.mlp_layer_sizes(bundle, b)
                                                     if b is not None else ensembles.mlp_layer_sizes(bundle, "x")),
         "metrics.accuracy(x)": ("inputs", lambda b: metrics.accuracy(model, b, y4)),

@@ -1,6 +1,7 @@
 """Benchmark: K memorization models trained batched vs. one at a time, and the proxies against the estimate.
 
     .venv/bin/python bench/memorization.py [--models 1000] [--loop-sample 10] [--no-proxies]
+        [--dataset mnist1d --model cnn1d --model-kwargs '{"width": 32}' --epochs 30 --lr 0.1 --batch-size 128]
 
 Prints, for the profile's dataset and model (default profile: digits + its MLP, r = 0.7, the profile's
 epochs): the batched wall time (design + init + training + evaluation of every model on the train and test
@@ -11,11 +12,16 @@ GFLOP/s, and the fp32 matmul throughput of this machine measured in the same run
 before and after; the higher one is the reference). Then the Spearman correlation of each proxy (oriented so
 that high = memorized) with the K-model estimate and its cost relative to it. The load average is printed
 because the machine may be shared: timings are only comparable within one run.
+
+``--dataset``, ``--model``, ``--model-kwargs`` (JSON), ``--epochs``, ``--lr`` and ``--batch-size`` replace the
+profile's, e.g. to measure MNIST-1D's ``cnn1d`` ensembles (trained vmapped) before a profile uses them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import time
 import warnings
@@ -70,9 +76,24 @@ def main() -> None:
     parser.add_argument("--loop-sample", type=int, default=10)
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--no-proxies", action="store_true")
+    parser.add_argument("--dataset", default=None, help="replace the profile's dataset (e.g. mnist1d)")
+    parser.add_argument("--model", default=None, help="replace the profile's model (e.g. cnn1d)")
+    parser.add_argument("--model-kwargs", type=json.loads, default=None, help='JSON, e.g. \'{"width": 32}\'')
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
     args = parser.parse_args()
 
-    profile = profiles.get_profile()
+    overrides = {k: v for k, v in (("dataset", args.dataset), ("model", args.model),
+                                   ("model_kwargs", args.model_kwargs)) if v is not None}
+    recipe = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size))
+              if v is not None}
+    base = profiles.get_profile()
+    if recipe:
+        overrides["train"] = dataclasses.replace(base.train, **recipe)
+    if "model" in overrides and "model_kwargs" not in overrides:
+        overrides["model_kwargs"] = {}
+    profile = profiles.get_profile(base.name, **overrides)
     bundle = experiments.load_data(profile)
     k = args.models
     print(profiles.banner(profile))
@@ -92,8 +113,8 @@ def main() -> None:
     peak = max(peak_before, peak_after)
     for w in caught:
         print(f"warning: {w.message}")
-    sizes = ensembles.mlp_layer_sizes(bundle, profile.model_kwargs)
-    flops = ensembles.mlp_train_flops(sizes, profile.train.epochs * int(runs.included.sum()))
+    flops = ensembles.train_flops(bundle, profile.model, profile.train.epochs * int(runs.included.sum()),
+                                  profile.model_kwargs)
     print(f"after batched run: {load()}")
 
     loop = {}
@@ -111,7 +132,7 @@ def main() -> None:
         print(f"loop ({threads} thread{'s' if threads > 1 else ''}): {sec:.3f} s/model over {args.loop_sample} models "
               f"→ {sec * k:.0f} s for {k} models ({1 / sec:.2f} models/s)")
     print(f"speed-up vs the faster loop: {loop_total / batched:.1f}×")
-    print(f"batched training FLOPs (matmuls, layers {sizes}): {flops / 1e12:.3f} TFLOP; achieved "
+    print(f"batched training FLOPs ({profile.model} {profile.model_kwargs}): {flops / 1e12:.3f} TFLOP; achieved "
           f"{flops / batched / 1e9:.1f} GFLOP/s = {flops / batched / 1e9 / peak:.0%} of the measured matmul "
           f"throughput ({peak:.1f} GFLOP/s)")
 

@@ -19,6 +19,12 @@ Two ways to train them, with the same result:
   each (PyTorch releases the GIL inside its kernels, and matrices this small gain nothing from intra-op
   threads). The result equals a loop of ``fit`` calls up to float rounding (different summation order in
   the matrix products; the tests check 1e-5).
+* **Vmapped** (the architectures of :data:`VMAPPED_MODELS`, e.g. MNIST-1D's ``cnn1d``; no augmentation): the
+  K models' parameters are stacked by ``torch.func.stack_module_state`` and the model is called on them
+  under ``torch.func.vmap`` (a stack of convolutions runs as one grouped convolution); autograd differentiates
+  the sum of the K batch losses, which gives each model the gradient of its own loss, and one
+  ``torch.optim.SGD`` step updates all of them. Public torch API only, any architecture without buffers;
+  batches and schedule replay ``fit`` model by model as in the MLP path (tests check 1e-5).
 * **Loop** (any other model, or augmentation): ``models.build`` + ``training.fit`` per model, spread over
   processes with joblib.
 
@@ -29,6 +35,7 @@ number of models, complementary folds) or ``"random"`` (each model an independen
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import threading
@@ -37,6 +44,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 import torch
@@ -48,8 +56,9 @@ from .data import DataBundle
 from .training import TrainConfig, default_device, fit, predict_logits
 from .validation import check_indices, check_int, check_number, check_seeds
 
-__all__ = ["DESIGNS", "inclusion_design", "model_seeds", "MLPStack", "SplitOutputs", "EnsembleResult",
-           "train_ensemble", "train_mlp_stack", "mlp_layer_sizes", "mlp_train_flops"]
+__all__ = ["DESIGNS", "VMAPPED_MODELS", "inclusion_design", "model_seeds", "MLPStack", "SplitOutputs",
+           "EnsembleResult", "train_ensemble", "train_mlp_stack", "train_vmapped_stack", "mlp_layer_sizes",
+           "mlp_train_flops", "train_flops"]
 
 DESIGNS = ("balanced", "random")
 _INIT_LOCK = threading.Lock()
@@ -134,9 +143,30 @@ def model_seeds(seed: int, n_models: int) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------------------- stacked MLPs
+#: Architectures trained batched by :func:`train_vmapped_stack` (no batch norm: nothing per-model is
+#: updated outside the parameters, so K models are one vectorized function of their stacked parameters).
+VMAPPED_MODELS = ("cnn1d",)
+
+
 def _is_batchable(model_name: str, cfg: TrainConfig) -> bool:
-    """True when :func:`train_ensemble` trains these models batched (an ``mlp`` without augmentation)."""
-    return model_name == "mlp" and cfg.augment is None
+    """True when :func:`train_ensemble` trains these models batched: an ``mlp`` (the hand-written stacked
+    trainer) or one of :data:`VMAPPED_MODELS` (``torch.func``), without augmentation."""
+    return (model_name == "mlp" or model_name in VMAPPED_MODELS) and cfg.augment is None
+
+
+def train_flops(bundle: DataBundle, model: str, examples: int, model_kwargs: dict | None = None) -> float:
+    """FLOPs of training ``model`` on ``examples`` example-passes (forward and the backward that SGD needs:
+    no gradient for the input), counted by PyTorch's ``FlopCounterMode`` on one example (so convolutions
+    count their multiply-adds, like :func:`mlp_train_flops`'s matrix products; elementwise work is not
+    counted). For an ``mlp`` it equals :func:`mlp_train_flops`."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    examples = check_int("examples", examples, low=0)
+    net = _models.build(model, bundle, seed=0, **dict(model_kwargs or {}))
+    x = bundle.train.x[:1]
+    with FlopCounterMode(display=False) as counter:
+        nn.functional.cross_entropy(net(x), bundle.train.y[:1]).backward()
+    return float(examples) * float(counter.get_total_flops())
 
 
 def _mlp_linears(model: nn.Module) -> list[nn.Linear]:
@@ -398,6 +428,41 @@ def _as_subsets(subsets, n: int) -> list[np.ndarray]:
     return [np.sort(check_indices(f"subsets[{k}]", sub, n, allow_empty=False)) for k, sub in enumerate(subsets)]
 
 
+def _chunks(subs: list[np.ndarray], chunk_size: int) -> list[tuple[np.ndarray, torch.Tensor]]:
+    """(model indices, (k, m) subset matrix) per chunk: models grouped by subset size (a group shares its
+    number of steps and its ragged last batch), then cut into chunks of at most ``chunk_size``."""
+    chunks = []
+    sizes = np.array([len(s) for s in subs])
+    for m in np.unique(sizes):
+        members = np.flatnonzero(sizes == m)
+        for i in range(0, len(members), chunk_size):
+            sel = members[i:i + chunk_size]
+            chunks.append((sel, torch.from_numpy(np.stack([subs[j] for j in sel]))))
+    return chunks
+
+
+def _run_chunks(chunks, run, *, on_cpu: bool, threads: int, desc: str, progress_bar: bool | None) -> list:
+    """``run(sel, sub)`` for every chunk with a progress bar; the ``(sel, result)`` pairs whose result is not
+    None, in the order they finished. On a CPU, chunks run in ``threads`` parallel threads of one BLAS
+    thread each (PyTorch releases the GIL inside its kernels, and these small products gain nothing from
+    intra-op threads); on an accelerator, one after the other."""
+    finished = []
+    with contextlib.ExitStack() as ctx:
+        if not on_cpu:
+            results = (run(sel, sub) for sel, sub in chunks)
+        else:
+            ctx.enter_context(_torch_threads(1))
+            if threads <= 1 or len(chunks) <= 1:
+                results = (run(sel, sub) for sel, sub in chunks)
+            else:
+                pool = ctx.enter_context(ThreadPoolExecutor(max_workers=threads))
+                results = (fut.result() for fut in as_completed([pool.submit(run, *c) for c in chunks]))
+        for sel, result in progress(results, desc=desc, total=len(chunks), enabled=progress_bar):
+            if result is not None:
+                finished.append((sel, result))
+    return finished
+
+
 def train_mlp_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: TrainConfig, *,
                     model_kwargs: dict | None = None, device=None, chunk_size: int | None = None,
                     n_threads: int | None = None, progress_bar: bool | None = None,
@@ -431,13 +496,7 @@ def train_mlp_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Trai
     kw = dict(model_kwargs or {})
     x_dev, y_dev = x.reshape(len(x), -1).to(dev), y.to(dev)
 
-    chunks = []  # (model indices, subset matrix) — models grouped by subset size, then cut into chunks
-    sizes = np.array([len(s) for s in subs])
-    for m in np.unique(sizes):
-        members = np.flatnonzero(sizes == m)
-        for i in range(0, len(members), chunk_size):
-            sel = members[i:i + chunk_size]
-            chunks.append((sel, torch.from_numpy(np.stack([subs[j] for j in sel]))))
+    chunks = _chunks(subs, chunk_size)
 
     def run(sel, sub):
         with _INIT_LOCK:  # models.build seeds the global RNG: never from two threads at once
@@ -448,20 +507,7 @@ def train_mlp_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Trai
             return sel, None
         return sel, stack.to("cpu")
 
-    finished: list[tuple[np.ndarray, MLPStack]] = []
-    with contextlib.ExitStack() as ctx:
-        if not on_cpu:
-            results = (run(sel, sub) for sel, sub in chunks)
-        else:
-            ctx.enter_context(_torch_threads(1))  # these matrices are too small for intra-op parallelism
-            if threads <= 1 or len(chunks) <= 1:
-                results = (run(sel, sub) for sel, sub in chunks)
-            else:
-                pool = ctx.enter_context(ThreadPoolExecutor(max_workers=threads))
-                results = (fut.result() for fut in as_completed([pool.submit(run, *c) for c in chunks]))
-        for sel, stack in progress(results, desc=desc, total=len(chunks), enabled=progress_bar):
-            if stack is not None:
-                finished.append((sel, stack))
+    finished = _run_chunks(chunks, run, on_cpu=on_cpu, threads=threads, desc=desc, progress_bar=progress_bar)
     if on_chunk is not None:
         return None
     order = np.empty(len(seeds), dtype=np.int64)
@@ -472,6 +518,118 @@ def train_mlp_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Trai
     merged = MLPStack([torch.cat(ws) for ws in zip(*(st.weights for _, st in finished), strict=True)],
                       [torch.cat(bs) for bs in zip(*(st.biases for _, st in finished), strict=True)])
     return merged.select(order)
+
+
+# ------------------------------------------------------------------------------- vmapped (torch.func)
+def _vmapped_chunk(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, subsets: torch.Tensor,
+                   seeds: Sequence[int], cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    """Train ``models`` (k built models of one architecture without buffers) on their rows ``subsets``
+    (k, m) of ``(x, y)``; return their trained parameters stacked (name → (k, ...)).
+
+    The k models become one function of their stacked parameters (``torch.func.stack_module_state``,
+    ``functional_call`` under ``vmap``: a convolution of k models is one grouped convolution), and one step
+    of all k is a backward pass of the SUM of their batch-mean cross-entropies, whose gradient for model j's
+    parameters is exactly the gradient of model j's own loss, then one ``torch.optim.SGD`` step over the
+    stacked parameters (momentum and weight decay act elementwise, so per model as in ``fit``). Batches,
+    schedule and steps replay ``training.fit`` model by model, as :func:`_train_chunk` does for MLPs.
+    """
+    from torch.func import functional_call, stack_module_state, vmap
+
+    params, buffers = stack_module_state(models)
+    if buffers:
+        raise ValueError(f"models with buffers ({sorted(buffers)}) cannot be trained vmapped")
+    template = copy.deepcopy(models[0]).to("meta")
+
+    def loss(p, xb, yb):
+        return nn.functional.cross_entropy(functional_call(template, p, (xb,)), yb)
+
+    batched_loss = vmap(loss)
+    stacked = list(params.values())
+    opt = torch.optim.SGD(stacked, lr=cfg.lr, momentum=float(cfg.momentum), weight_decay=float(cfg.weight_decay))
+    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    k, m = subsets.shape
+    steps_per_epoch = math.ceil(m / cfg.batch_size)
+    total, step = cfg.epochs * steps_per_epoch, 0
+    subsets = subsets.to(x.device)
+    for _ in range(cfg.epochs):
+        perms = torch.stack([torch.randperm(m, generator=g) for g in gens]).to(x.device)
+        order = torch.gather(subsets, 1, perms)
+        for j in range(steps_per_epoch):
+            idx = order[:, j * cfg.batch_size:(j + 1) * cfg.batch_size]
+            opt.zero_grad(set_to_none=True)
+            batched_loss(params, x[idx], y[idx]).sum().backward()
+            opt.param_groups[0]["lr"] = cfg.lr * _lr_factor(step, total, cfg.schedule)
+            opt.step()
+            step += 1
+    return {name: p.detach() for name, p in params.items()}
+
+
+@torch.no_grad()
+def _vmapped_logits(template: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor, *,
+                    batch_size: int = 2048) -> torch.Tensor:
+    """(k, N, classes) float32 logits of the k models whose stacked parameters are ``params``."""
+    from torch.func import functional_call, vmap
+
+    meta = copy.deepcopy(template).to("meta").eval()
+    forward = vmap(lambda p, xb: functional_call(meta, p, (xb,)), in_dims=(0, None))
+    dev = next(iter(params.values())).device
+    out = [forward(params, x[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(x), batch_size)]
+    k = next(iter(params.values())).shape[0]
+    return torch.cat(out, dim=1) if out else torch.zeros((k, 0, template.head.out_features))
+
+
+def train_vmapped_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: TrainConfig, *,
+                        model: str = "cnn1d", model_kwargs: dict | None = None, device=None,
+                        chunk_size: int | None = None, n_threads: int | None = None,
+                        progress_bar: bool | None = None, desc: str = "ensemble",
+                        on_chunk=None) -> list[nn.Module] | None:
+    """Train K models of ``model`` (one of :data:`VMAPPED_MODELS`) batched with ``torch.func``; model k ≡
+    ``fit(build(model, bundle, seed=seeds[k]), subset k, seed=seeds[k])`` up to float rounding.
+
+    Arguments as :func:`train_mlp_stack` (default ``chunk_size``: 16 on a CPU, 512 on an accelerator);
+    ``on_chunk(model_indices, (template, stacked_params))`` is called as each chunk finishes, in its worker
+    thread, and then nothing is returned; otherwise the K trained models (CPU, eval mode) in seed order.
+    """
+    if model not in VMAPPED_MODELS:
+        raise ValueError(f"model must be one of {VMAPPED_MODELS} for the vmapped trainer, got {model!r}")
+    if cfg.augment is not None:
+        raise ValueError("the batched trainer does not implement augmentation; use train_ensemble (loop)")
+    x, y = bundle.train.x, bundle.train.y
+    subs = _as_subsets(subsets, len(y))
+    seeds = check_seeds(seeds)
+    if len(seeds) != len(subs):
+        raise ValueError(f"got {len(subs)} subsets but {len(seeds)} seeds")
+    dev = default_device() if device is None else torch.device(device)
+    on_cpu = dev.type == "cpu"
+    chunk_size = (16 if on_cpu else 512) if chunk_size is None else check_int("chunk_size", chunk_size, low=1)
+    threads = _cpu_workers(n_threads) if on_cpu else 1
+    kw = dict(model_kwargs or {})
+    x_dev, y_dev = x.to(dev), y.to(dev)
+
+    def run(sel, sub):
+        with _INIT_LOCK:  # models.build seeds the global RNG: never from two threads at once
+            built = [_models.build(model, bundle, seed=int(seeds[j]), **kw).to(dev) for j in sel]
+        params = _vmapped_chunk(built, x_dev, y_dev, sub, [seeds[j] for j in sel], cfg)
+        if on_chunk is not None:
+            on_chunk(sel, (built[0], params))
+            return sel, None
+        trained = []
+        for i, net in enumerate(built):
+            with torch.no_grad():
+                for name, p in net.named_parameters():
+                    p.copy_(params[name][i])
+            trained.append(net.cpu().eval())
+        return sel, trained
+
+    finished = _run_chunks(_chunks(subs, chunk_size), run, on_cpu=on_cpu, threads=threads, desc=desc,
+                           progress_bar=progress_bar)
+    if on_chunk is not None:
+        return None
+    out: list[nn.Module | None] = [None] * len(seeds)
+    for sel, trained in finished:
+        for j, net in zip(sel, trained, strict=True):
+            out[j] = net
+    return out
 
 
 # ------------------------------------------------------------------------------------- predictions
@@ -512,10 +670,10 @@ class EnsembleResult:
         train, test: per-model predictions on ``bundle.train`` and ``bundle.test``.
         seeds: the K model seeds.
         included: (K, N) boolean mask of the training subsets.
-        batched: whether the batched MLP trainer was used (else the loop over ``fit``).
+        batched: whether a batched trainer (stacked MLPs or vmapped) was used (else the loop over ``fit``).
         seconds: wall-clock time of training and evaluation.
         grad_evals: per-model example-gradient evaluations (epochs × subset size).
-        train_flops: matmul FLOPs of the batched training (see :func:`mlp_train_flops`); NaN for the loop.
+        train_flops: FLOPs of the batched training (see :func:`train_flops`); NaN for the loop.
     """
 
     train: SplitOutputs
@@ -572,8 +730,8 @@ def train_ensemble(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Train
     dev = default_device() if device is None else torch.device(device)
     use_batched = _is_batchable(model, cfg) if batched is None else bool(batched)
     if use_batched and not _is_batchable(model, cfg):
-        raise ValueError(f"batched training needs an 'mlp' without augmentation (got {model!r}, "
-                         f"augment={cfg.augment!r})")
+        raise ValueError(f"batched training needs an 'mlp' or one of {VMAPPED_MODELS} without augmentation "
+                         f"(got {model!r}, augment={cfg.augment!r})")
     splits = (bundle.train, bundle.test)
     arrays = [{"correct": np.zeros((k_models, len(s)), dtype=bool),
                "confidence": np.zeros((k_models, len(s)), dtype=np.float32),
@@ -591,16 +749,17 @@ def train_ensemble(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Train
 
     flops = float("nan")
     if use_batched:
-        def on_chunk(sel, stack):
+        def on_chunk(sel, trained):
             per_split = []
             for split in splits:
-                z = stack.logits(split.x)
+                z = trained.logits(split.x) if model == "mlp" else _vmapped_logits(*trained, split.x)
                 per_split.append((*_reduce_logits(z, split.y), z.numpy() if keep_logits else None))
             store(sel, per_split)
 
-        train_mlp_stack(bundle, subs, seeds, cfg, model_kwargs=kw, device=dev, chunk_size=chunk_size,
-                        n_threads=n_jobs, progress_bar=progress_bar, desc=desc, on_chunk=on_chunk)
-        flops = mlp_train_flops(mlp_layer_sizes(bundle, kw), cfg.epochs * int(included.sum()))
+        trainer = train_mlp_stack if model == "mlp" else partial(train_vmapped_stack, model=model)
+        trainer(bundle, subs, seeds, cfg, model_kwargs=kw, device=dev, chunk_size=chunk_size, n_threads=n_jobs,
+                progress_bar=progress_bar, desc=desc, on_chunk=on_chunk)
+        flops = train_flops(bundle, model, cfg.epochs * int(included.sum()), kw)
     else:
         workers = 1 if dev.type != "cpu" else min(_cpu_workers(n_jobs), k_models)
         jobs = [(k, seeds[k], subs[k]) for k in range(k_models)]

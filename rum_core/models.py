@@ -3,6 +3,9 @@
 Architectures (``build(name, bundle)``):
     ``mlp``        flatten → hidden ReLU layers → linear head (default one hidden layer of 128 units).
     ``small_cnn``  three 3×3 conv blocks, global average pooling, linear head; works on 1×8×8 and 3×32×32.
+    ``cnn1d``      three strided 1-D convolutions with ReLU, flattened into a linear head: the small CNN of
+                   MNIST-1D (Greydanus 2020), for sequences stored as (C, 1, L); no batch norm, so K of them
+                   train batched (:mod:`rum_core.ensembles`).
     ``resnet18``   torchvision ResNet-18 with the CIFAR stem (3×3 stride-1 first conv, no max-pool).
     ``resnet50``   the same for ResNet-50.
 
@@ -78,6 +81,27 @@ def _small_cnn(input_shape, num_classes, width=32):
     return features, nn.Linear(4 * w, num_classes)
 
 
+def _cnn1d(input_shape, num_classes, width=32):
+    """Conv1d(C→w, 5, stride 2) → Conv1d(w→w, 3, stride 2) → Conv1d(w→w, 3, stride 2), padding 1, ReLU after
+    each, then flatten: MNIST-1D's ``ConvBase`` (25 channels there; ``width`` here). Length 40 → 19 → 10 → 5,
+    so the embedding has ``5·width`` features."""
+    c, h, length = input_shape
+    w = int(width)
+    if h != 1:
+        raise ValueError(f"cnn1d takes sequences stored as (channels, 1, length), got input shape {input_shape}")
+    if w <= 0:
+        raise ValueError(f"cnn1d width must be positive, got {width}")
+    out = length
+    for k in (5, 3, 3):
+        out = (out + 2 - k) // 2 + 1
+    if out < 1:
+        raise ValueError(f"cnn1d needs sequences of length ≥ 4, got {length}")
+    features = nn.Sequential(nn.Flatten(2), nn.Conv1d(c, w, 5, stride=2, padding=1), nn.ReLU(),
+                             nn.Conv1d(w, w, 3, stride=2, padding=1), nn.ReLU(),
+                             nn.Conv1d(w, w, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten())
+    return features, nn.Linear(w * out, num_classes)
+
+
 def _resnet(depth: int):
     def make(input_shape, num_classes):
         import torchvision
@@ -95,6 +119,7 @@ def _resnet(depth: int):
 _BUILDERS: dict[str, Callable] = {
     "mlp": _mlp,
     "small_cnn": _small_cnn,
+    "cnn1d": _cnn1d,
     "resnet18": _resnet(18),
     "resnet50": _resnet(50),
 }

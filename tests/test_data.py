@@ -169,3 +169,51 @@ def test_validation_split_is_stratified_seeded_and_carved_from_train():
 def test_validation_size_is_checked(bad, err):
     with pytest.raises(err, match="val_size"):
         data.load("digits", val_size=bad)
+
+
+# ------------------------------------------------------------------------------------------------ MNIST-1D
+@pytest.fixture(scope="module")
+def mnist1d():
+    return data.load("mnist1d", size=500)
+
+
+def test_mnist1d_is_the_generators_default_data_as_40_long_sequences(mnist1d):
+    """The package's generator with its documented defaults (80 / 20 split, length 40, ten classes),
+    stored as (N, 1, 1, 40) and standardized with the training statistics."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    assert mnist1d.input_shape == (1, 1, 40) and mnist1d.num_classes == 10
+    assert (len(mnist1d.train), len(mnist1d.test)) == (400, 100)
+    args = get_dataset_args()
+    args.num_samples = 500
+    raw = make_dataset(args)  # seed 42, the default: the same sequences, before standardization
+    mean, std = mnist1d.mean[0], mnist1d.std[0]
+    np.testing.assert_allclose(mnist1d.train.x[:, 0, 0].numpy() * std + mean, raw["x"], atol=1e-5)
+    np.testing.assert_array_equal(mnist1d.test.y.numpy(), raw["y_test"])
+    assert abs(float(mnist1d.train.x.mean())) < 1e-5 and abs(float(mnist1d.train.x.std()) - 1) < 1e-3
+
+
+def test_mnist1d_is_deterministic_leaves_global_random_state_alone_and_caches(tmp_path, monkeypatch):
+    import random
+
+    monkeypatch.setenv("RUM_CACHE", str(tmp_path))
+    np.random.seed(7)
+    random.seed(7)
+    expected_np, expected_py = np.random.rand(), random.random()
+    np.random.seed(7)
+    random.seed(7)
+    a = data.load("mnist1d", size=300)
+    assert (np.random.rand(), random.random()) == (expected_np, expected_py)  # the generator's reseed undone
+    assert list((tmp_path / "mnist1d").glob("*.npz"))  # cached as arrays
+    b = data.load("mnist1d", size=300)
+    assert a.fingerprint == b.fingerprint
+    assert data.load("mnist1d", size=400).fingerprint != a.fingerprint
+
+
+def test_mnist1d_size_is_checked():
+    with pytest.raises(ValueError, match="size"):
+        data.load("mnist1d", size=50)
+    with pytest.raises(TypeError, match="size"):
+        data.load("mnist1d", size=2.5)
+    with pytest.raises(ValueError, match="fixed size"):
+        data.load("digits", size=1000)

@@ -78,3 +78,17 @@ def test_bad_kwargs_and_bundle(digits):
         models.build("mlp", digits, depth=3)
     with pytest.raises(TypeError, match="DataBundle"):
         models.build("mlp", digits.train)
+
+
+def test_cnn1d_is_mnist1ds_small_cnn_with_a_flattened_embedding():
+    """Length 40 → 19 → 10 → 5 through three strided convolutions: the embedding is 5·width features,
+    and the head reads them (a wrong stride or padding changes the length and the head's input size)."""
+    bundle = data.load("mnist1d", size=200)
+    model = models.build("cnn1d", bundle, seed=0, width=6)
+    convs = [m for m in model.features if isinstance(m, torch.nn.Conv1d)]
+    assert [(c.kernel_size[0], c.stride[0], c.padding[0]) for c in convs] == [(5, 2, 1), (3, 2, 1), (3, 2, 1)]
+    assert model.embedding_dim == 30
+    assert model(bundle.train.x[:7]).shape == (7, 10)
+    assert models.embed(model, bundle.train.x[:7]).shape == (7, 30)
+    with pytest.raises(ValueError, match=r"\(channels, 1, length\)"):
+        models.build("cnn1d", data.load("synthetic"))
