@@ -273,7 +273,7 @@ def _targets() -> dict[str, tuple[str, Callable]]:
             bundle, b, [0], cfg, model_kwargs={"hidden": (8,)})),
         "ensembles.train_ensemble(seeds)": ("seeds", lambda b: ensembles.train_ensemble(
             bundle, [np.arange(10)], b, cfg, model_kwargs={"hidden": (8,)})),
-        "ensembles.train_mlp_stack(subsets)": ("subsets", lambda b: ensembles.train_mlp_stack(
+        "ensembles.train.train_stack(subsets)": ("subsets", lambda b: ensembles.train_stack(
             bundle, b, [0], cfg, model_kwargs={"hidden": (8,)})),
         "models.build(seed)": ("int", lambda b: models.build("mlp", bundle, seed=b)),
         "models.build(name)": ("choice", lambda b: models.build(b, bundle)),
@@ -349,12 +349,9 @@ def _targets() -> dict[str, tuple[str, Callable]]:
         "cache.cached_state(config)": ("index_values", lambda b: cache.cached_state("fuzz", b, dict)),
         "cache.cached_frame(config)": ("index_values", lambda b: cache.cached_frame("fuzz", b, pd.DataFrame)),
         "data.official_permutation(official_labels)": ("label_values", lambda b: data.official_permutation(_LAB, b)),
-        "ensembles.mlp_train_flops(examples)": ("int", lambda b: ensembles.mlp_train_flops([64, 8, 4], b)),
-        "ensembles.train_flops(examples)": ("int", lambda b: ensembles.train_flops(bundle, "mlp", b)),
-        "ensembles.train_vmapped_stack(subsets)": ("subsets", lambda b: ensembles.train_vmapped_stack(
-            bundle, b, [0], cfg, model="cnn1d")),
-        "ensembles.mlp_layer_sizes(model_kwargs)": ("index_values", lambda b: ensembles.mlp_layer_sizes(bundle, b)
-                                                    if b is not None else ensembles.mlp_layer_sizes(bundle, "x")),
+        "ensembles.train.train_flops(examples)": ("int", lambda b: ensembles.train_flops(bundle, "mlp", b)),
+        "ensembles.train.train_stack(model)": ("choice", lambda b: ensembles.train_stack(
+            bundle, [np.arange(10)], [0], cfg, model=b)),
         "metrics.accuracy(x)": ("inputs", lambda b: metrics.accuracy(model, b, y4)),
         "metrics.compare_reports(unlearned)": ("mapping", lambda b: metrics.compare_reports(
             b, metrics.model_report(model, bundle, np.arange(6)))),
@@ -393,7 +390,8 @@ NOT_FUZZED: dict[str, str] = {
               "unlearners.base.available"),
     **_reason("an exception or warning class", "cache.DamagedCacheEntry", "cli.UsageError", "data.DataNotFoundError"),
     **_reason("a result or context container the package fills (never built from user input)",
-              "data.Split", "training.FitLog", "ensembles.MLPStack", "ensembles.SplitOutputs", "ensembles.EnsembleResult",
+              "data.Split", "training.FitLog", "ensembles.mlp.MLPStack", "ensembles.cnn1d.CNN1dStack", "ensembles.train.SplitOutputs",
+              "ensembles.train.EnsembleResult",
               "memorization.MemorizationEstimate", "memorization.MemorizationRuns", "memorization.PublishedScores",
               "memorization.MemorizationScores", "metrics.evaluate.Evaluation", "metrics.evaluate.ModelReport",
               "models.ModelSpec", "models.Classifier", "partition.ESForgetSets", "rum.StepRecord", "rum.MetaResult",

@@ -122,6 +122,6 @@ def test_private_torch_uses_are_found():
 
 def test_the_package_uses_public_torch_api_only():
     """Private torch ops change without notice between releases; every one was replaced by public API at the
-    same speed (see ensembles._stacked_sgd and ensembles._train_chunk)."""
+    same speed (see rum_core.ensembles._common.stacked_sgd and rum_core.ensembles.mlp._train_chunk)."""
     uses = {str(p.relative_to(PACKAGE)): u for p in PACKAGE.rglob("*.py") if (u := private_torch_uses(p.read_text()))}
     assert not uses, uses

@@ -142,7 +142,7 @@ def test_batched_training_equals_one_at_a_time_fit(synthetic, hidden, schedule):
     subsets = [rng.choice(n, size=s, replace=False) for s in (150, 150, 150, 100, 100)]  # two sizes, ragged
     seeds = [11, 12, 13, 14, 15]
     kw = {"hidden": hidden}
-    stack = ensembles.train_mlp_stack(synthetic, subsets, seeds, cfg, model_kwargs=kw, device="cpu",
+    stack = ensembles.train_stack(synthetic, subsets, seeds, cfg, model_kwargs=kw, device="cpu",
                                       chunk_size=2, n_threads=2, progress_bar=False)
     loop = _loop_models(synthetic, subsets, seeds, cfg, kw)
     batched = stack.to_models(synthetic, kw)
@@ -153,7 +153,7 @@ def test_batched_training_equals_one_at_a_time_fit(synthetic, hidden, schedule):
     for k, ref in enumerate(loop):
         torch.testing.assert_close(z[k], training.predict_logits(ref, synthetic.test.x), atol=1e-4, rtol=1e-4)
     # chunking and threads must not change the result
-    whole = ensembles.train_mlp_stack(synthetic, subsets, seeds, cfg, model_kwargs=kw, device="cpu",
+    whole = ensembles.train_stack(synthetic, subsets, seeds, cfg, model_kwargs=kw, device="cpu",
                                       chunk_size=8, n_threads=1, progress_bar=False)
     for a, b in zip(stack.weights, whole.weights, strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
@@ -180,17 +180,19 @@ def test_train_ensemble_outputs_and_loop_fallback_agree(synthetic):
     z = torch.from_numpy(fast.train.logits).double()
     p = torch.softmax(z, dim=2).gather(2, synthetic.train.y.view(1, -1, 1).expand(4, -1, 1)).squeeze(2)
     np.testing.assert_allclose(fast.train.confidence, p.numpy(), atol=1e-6)
-    assert fast.train_flops == ensembles.mlp_train_flops([64, 32, 4], 3 * mask.sum())
+    assert fast.train_flops == 2 * (2 * (64 * 32 + 32 * 4) + 32 * 4) * 3 * mask.sum()  # see test_train_flops
     np.testing.assert_array_equal(fast.grad_evals, 3 * mask.sum(axis=1))
 
 
 def test_foreach_sgd_fallback_equals_fit(synthetic, monkeypatch):
     """Without PyTorch's fused SGD kernel (a device that lacks it) the stacked optimizer's foreach path must
     do the same update as fit's optimizer (weight decay added to the gradient before momentum)."""
-    monkeypatch.setattr(ensembles, "_stacked_sgd", functools.partial(ensembles._stacked_sgd, fused=False))
+    from rum_core.ensembles import mlp
+
+    monkeypatch.setattr(mlp, "stacked_sgd", functools.partial(mlp.stacked_sgd, fused=False))
     cfg = TrainConfig(epochs=3, lr=0.05, batch_size=32, weight_decay=5e-3)
     subsets = [np.arange(0, 150), np.arange(50, 200)]
-    stack = ensembles.train_mlp_stack(synthetic, subsets, [3, 4], cfg, model_kwargs=SMALL, device="cpu",
+    stack = ensembles.train_stack(synthetic, subsets, [3, 4], cfg, model_kwargs=SMALL, device="cpu",
                                       progress_bar=False)
     for ref, got in zip(_loop_models(synthetic, subsets, [3, 4], cfg, SMALL), stack.to_models(synthetic, SMALL),
                         strict=True):
@@ -223,8 +225,8 @@ def mnist1d_small():
     return data.load("mnist1d", size=400)
 
 
-def test_vmapped_cnn1d_training_equals_one_at_a_time_fit(mnist1d_small):
-    """The torch.func trainer must replay fit model by model (init, per-model shuffling, ragged last batch,
+def test_stacked_cnn1d_training_equals_one_at_a_time_fit(mnist1d_small):
+    """The stacked CNN trainer must replay fit model by model (init, per-model shuffling, ragged last batch,
     momentum, weight decay, the schedule over each model's own steps); chunking and threads must not
     change the result, and train_ensemble must pair each model with its own subset."""
     cfg = TrainConfig(epochs=3, lr=0.1, batch_size=32, weight_decay=5e-3)
@@ -232,8 +234,9 @@ def test_vmapped_cnn1d_training_equals_one_at_a_time_fit(mnist1d_small):
     rng = np.random.default_rng(1)
     subsets = [rng.choice(n, size=s, replace=False) for s in (200, 200, 200, 150)]  # two sizes, ragged
     seeds, kw = [21, 22, 23, 24], {"width": 6}
-    got = ensembles.train_vmapped_stack(mnist1d_small, subsets, seeds, cfg, model_kwargs=kw, device="cpu",
-                                        chunk_size=2, n_threads=2, progress_bar=False)
+    stack = ensembles.train_stack(mnist1d_small, subsets, seeds, cfg, model="cnn1d", model_kwargs=kw,
+                                  device="cpu", chunk_size=2, n_threads=2, progress_bar=False)
+    got = stack.to_models(mnist1d_small, kw)
     loop = []
     for sub, seed in zip(subsets, seeds, strict=True):
         model = models.build("cnn1d", mnist1d_small, seed=seed, **kw)
@@ -243,11 +246,13 @@ def test_vmapped_cnn1d_training_equals_one_at_a_time_fit(mnist1d_small):
     for ref, net in zip(loop, got, strict=True):
         for (name, p), q in zip(ref.state_dict().items(), net.state_dict().values(), strict=True):
             torch.testing.assert_close(q, p, atol=1e-5, rtol=1e-4, msg=name)
-    whole = ensembles.train_vmapped_stack(mnist1d_small, subsets, seeds, cfg, model_kwargs=kw, device="cpu",
-                                          chunk_size=8, n_threads=1, progress_bar=False)
-    for a, b in zip(got, whole, strict=True):
-        for p, q in zip(a.parameters(), b.parameters(), strict=True):
-            torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5)
+    whole = ensembles.train_stack(mnist1d_small, subsets, seeds, cfg, model="cnn1d", model_kwargs=kw,
+                                  device="cpu", chunk_size=8, n_threads=1, progress_bar=False)
+    for a, b in zip(stack.weights + [stack.head_weight], whole.weights + [whole.head_weight], strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    z = stack.logits(mnist1d_small.test.x)
+    for k, ref in enumerate(loop):
+        torch.testing.assert_close(z[k], training.predict_logits(ref, mnist1d_small.test.x), atol=1e-4, rtol=1e-4)
     res = ensembles.train_ensemble(mnist1d_small, subsets, seeds, cfg, model="cnn1d", model_kwargs=kw,
                                    device="cpu", chunk_size=3, keep_logits=True, progress_bar=False)
     assert res.batched
@@ -257,15 +262,15 @@ def test_vmapped_cnn1d_training_equals_one_at_a_time_fit(mnist1d_small):
     assert res.train_flops == ensembles.train_flops(mnist1d_small, "cnn1d", 3 * 750, kw)
 
 
-def test_vmapped_trainer_refuses_what_it_cannot_replay(mnist1d_small, synthetic):
+def test_stacked_trainer_refuses_what_it_cannot_replay(mnist1d_small, synthetic):
     cfg = TrainConfig(epochs=1, lr=0.1, batch_size=32)
-    with pytest.raises(ValueError, match="vmapped trainer"):
-        ensembles.train_vmapped_stack(synthetic, [np.arange(10)], [0], cfg, model="small_cnn")
+    with pytest.raises(ValueError, match="to train batched"):
+        ensembles.train_stack(synthetic, [np.arange(10)], [0], cfg, model="small_cnn")
     with pytest.raises(ValueError, match="augmentation"):
-        ensembles.train_vmapped_stack(mnist1d_small, [np.arange(10)], [0],
-                                      TrainConfig(epochs=1, lr=0.1, augment="crop"))
+        ensembles.train_stack(mnist1d_small, [np.arange(10)], [0], TrainConfig(epochs=1, lr=0.1, augment="crop"),
+                              model="cnn1d")
     with pytest.raises(ValueError, match="2 subsets but 1 seeds"):
-        ensembles.train_vmapped_stack(mnist1d_small, [np.arange(10), np.arange(5)], [0], cfg)
+        ensembles.train_stack(mnist1d_small, [np.arange(10), np.arange(5)], [0], cfg, model="cnn1d")
 
 
 def test_train_flops_counts_what_sgd_computes():
@@ -274,17 +279,12 @@ def test_train_flops_counts_what_sgd_computes():
     from rum_core import data
 
     digits = data.load("synthetic")
-    assert ensembles.train_flops(digits, "mlp", 3, {"hidden": (32, 16)}) == \
-        ensembles.mlp_train_flops([64, 32, 16, 4], 3)
+    pairs = [64 * 32, 32 * 16, 16 * 4]  # 8×8 inputs, hidden 32 and 16, 4 classes
+    assert ensembles.train_flops(digits, "mlp", 3, {"hidden": (32, 16)}) == 3 * 2 * (2 * sum(pairs) + sum(pairs[1:]))
     w = 8
     conv1, conv2, conv3, head = 2 * 19 * w * 5, 2 * 10 * w * w * 3, 2 * 5 * w * w * 3, 2 * 5 * w * 10
     per_example = 2 * (conv1 + conv2 + conv3 + head) + conv2 + conv3 + head
     assert ensembles.train_flops(data.load("mnist1d", size=200), "cnn1d", 2, {"width": w}) == 2 * per_example
-
-
-def test_flop_count():
-    """Forward 2·in·out per layer, weight gradients the same, input gradients for all but the first layer."""
-    assert ensembles.mlp_train_flops([64, 128, 10], 1) == 2 * (64 * 128 + 128 * 10) * 2 + 2 * 128 * 10
 
 
 # ----------------------------------------------------------------------------------------- estimator
