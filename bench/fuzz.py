@@ -40,6 +40,11 @@ from rum_core import (
     training,
     unlearners,
 )
+from rum_core.findings import algorithms as findings_algorithms
+from rum_core.findings import entanglement as findings_entanglement
+from rum_core.findings import measuring as findings_measuring
+from rum_core.findings import memorization as findings_memorization
+from rum_core.findings import rum_table as findings_rum_table
 from rum_core.training import TrainConfig, train_model
 from rum_core.unlearners import influence, l1_sparse, neggrad_plus, random_label, salun, scrub
 from rum_core.validation import (
@@ -91,6 +96,12 @@ BAD = {
                      None, {0, 1}],  # bad even where repeats, large or no indices are fine (a set operation)
     "label_values": [np.full(N, 0.5), -(_LAB + 1), "x", None, np.ones((N, 2), int)],  # bad for any labelling
     "frame": [_FRAME.drop(columns="tow"), "x", None, _FRAME.iloc[:0], _FRAME.assign(tow=["a", "b", "c", "d"])],
+    # per-seed runs, bad for a function that reads their MIA gap (a frame without "tow" would be fine there)
+    "gap_frame": [_FRAME.drop(columns="mia_gap"), "x", None, _FRAME.iloc[:0],
+                  _FRAME.assign(mia_gap=["a", "b", "c", "d"])],
+    # ES curves of distance groups, (groups,) or (seeds, groups): bad for any curve
+    "curves": [np.full((2, 5), np.nan), np.ones((2, 3, 4)), "x", None, np.array([], float),
+               np.full(5, np.inf), np.array(["a"] * 5), np.ones(5, bool)],
     "choice": ["nope", None, 3, ""],
     "columns": [None, 3, [], ["tow", 3], {"tow"}],
     "augment_kind": ["nope", 3, "", "CROP"],  # None is valid there (no augmentation)
@@ -368,6 +379,9 @@ def _targets() -> dict[str, tuple[str, Callable]]:
         "unlearners.make(name)": ("choice", lambda b: unlearners.make(b)),
         "experiments.rum_table(runs)": ("frame", lambda b: experiments.rum_table(b)),
     }
+    t.update(_measuring_targets())
+    t.update(_entanglement_targets())
+    t.update(_memorization_rum_targets())
     for method in unlearners.available():
         hp = unlearners.make(method).hparams
         for key, kind in (("epochs", "int"), ("batch_size", "int"), ("lr", "positive"), ("n_samples", "int"),
@@ -378,6 +392,138 @@ def _targets() -> dict[str, tuple[str, Callable]]:
         if method == "neggrad_plus":
             t["unlearners.make('neggrad_plus', alpha)"] = ("fraction", lambda b: unlearners.make("neggrad_plus", alpha=b))
     return t
+
+
+def _measuring_targets() -> dict[str, tuple[str, Callable]]:
+    """Targets of the findings of chapters 2 and 3 (rum_core.findings.algorithms / .measuring) and of the
+    chapter-3 figure panels."""
+    line = np.linspace(0, 1, N)
+    phi = {model: {"forget": line, "test": line} for model in ("original", "retrained", "unlearned")}
+    row = {"AUC": 0.5, "TPR @ 1% FPR": 0.01, "TPR @ 0.1% FPR": 0.001}
+    lira = dict.fromkeys(findings_measuring.LIRA_ATTACKS.values(), row)
+    runs = _FRAME.assign(method=["a", "a", "identity", "identity"])
+    return {
+        "plots.roc_panels(panels)": ("mapping", lambda b: plots.roc_panels(b)),
+        "plots.interval_dots_panels(runs)": ("frame", lambda b: plots.interval_dots_panels(b, {"tow": "ToW"})),
+        "plots.interval_dots_panels(metrics)": ("mapping", lambda b: plots.interval_dots_panels(_FRAME, b)),
+        "findings.algorithms.ranking(summary)": ("frame", lambda b: findings_algorithms.ranking(b)),
+        "findings.measuring.accuracy_alone(summary)": ("frame", lambda b: findings_measuring.accuracy_alone(b)),
+        "findings.measuring.mia_gap_extremes(runs)": ("gap_frame", lambda b: findings_measuring.mia_gap_extremes(b)),
+        "findings.measuring.seed_confidences(phi)": ("mapping", lambda b: findings_measuring.seed_confidences(
+            b, dict.fromkeys(phi, 0.5), line)),
+        "findings.measuring.seed_confidences(true_label_confidence)": (
+            "values", lambda b: findings_measuring.seed_confidences(phi, dict.fromkeys(phi, 0.5), b)),
+        "findings.measuring.lira(table)": ("mapping", lambda b: findings_measuring.lira(
+            b, _MEMBER, n_shadows=4, n_targets=2)),
+        "findings.measuring.lira(is_member)": ("membership", lambda b: findings_measuring.lira(
+            lira, b, n_shadows=4, n_targets=2)),
+        "findings.measuring.lira(n_targets)": ("int", lambda b: findings_measuring.lira(
+            lira, _MEMBER, n_shadows=4, n_targets=b)),
+        "findings.measuring.ulira(runs)": ("gap_frame", lambda b: findings_measuring.ulira(
+            {"a": row, "identity": row}, b, method="a", n_models=4)),
+        "findings.measuring.ulira(n_models)": ("int", lambda b: findings_measuring.ulira(
+            {"a": row, "identity": row}, runs, method="a", n_models=b)),
+        "findings.measuring.every_measure(summary)": ("frame", lambda b: findings_measuring.every_measure(
+            b, quiet="a", loud="b")),
+    }
+
+
+def _entanglement_targets() -> dict[str, tuple[str, Callable]]:
+    """Targets of the findings of chapter 4 (rum_core.findings.entanglement) and of its figure panels."""
+    emb = _world()[2]
+    sets = partition.es_groups(emb, n_groups=6, picks=partition.scaled_es_picks(6))
+    details = {"paper": {0: sets, 1: sets}}
+    es_runs = findings_entanglement.es_runs(details, "procedure")
+    es_summary = stats.summarize(es_runs, ["procedure", "level"], ["es"])
+    fe = findings_entanglement
+    return {
+        "findings.entanglement.es_runs(sets)": ("mapping", lambda b: fe.es_runs(b, "procedure")),
+        "findings.entanglement.set_table(summary)": ("frame", lambda b: fe.set_table(b, ["es"])),
+        "findings.entanglement.level_table(summary)": ("frame", lambda b: fe.level_table(b, "procedure", ["es"])),
+        "findings.entanglement.seeds_with_increasing_es(runs)": ("frame", lambda b: fe.seeds_with_increasing_es(
+            b, "procedure")),
+        "findings.entanglement.seed_overlap(details)": ("mapping", lambda b: fe.seed_overlap(b)),
+        "findings.entanglement.reference_runs(grid)": ("frame", lambda b: fe.reference_runs(b)),
+        "findings.entanglement.tow_trends(summary)": ("frame", lambda b: fe.tow_trends(b, es_summary, ["a"])),
+        "findings.entanglement.tow_correlations(grid)": ("frame", lambda b: fe.tow_correlations(b, ["a"])),
+        "findings.entanglement.toy_findings(es)": ("mapping", lambda b: fe.toy_findings(b)),
+        "findings.entanglement.es_level_findings(es_runs)": ("frame", lambda b: fe.es_level_findings(
+            b, es_summary, es_size=3)),
+        "findings.entanglement.es_peak_findings(curves)": ("curves", lambda b: fe.es_peak_findings(b)),
+        "findings.entanglement.tow_trend_findings(trends)": ("mapping", lambda b: fe.tow_trend_findings(
+            b, es_summary)),
+        "findings.entanglement.little_to_forget_findings(why_summary)": (
+            "frame", lambda b: fe.little_to_forget_findings(b)),
+        "findings.entanglement.correlation_findings(rho)": ("frame", lambda b: fe.correlation_findings(b, _FRAME)),
+        "findings.entanglement.seed_overlap_findings(overlap)": ("frame", lambda b: fe.seed_overlap_findings(b, 2)),
+        "findings.entanglement.seed_overlap_findings(n_seeds)": ("int", lambda b: fe.seed_overlap_findings(
+            fe.seed_overlap(details), b)),
+        "findings.entanglement.robustness_findings(layer_runs)": ("frame", lambda b: fe.robustness_findings(
+            b, es_summary, es_runs, {"6 groups": np.ones((2, 6))})),
+        "plots.metric_by_level_panels(runs)": ("frame", lambda b: plots.metric_by_level_panels(b, panel="level")),
+        "plots.es_by_group_panels(panels)": ("mapping", lambda b: plots.es_by_group_panels(b)),
+    }
+
+
+def _memorization_rum_targets() -> dict[str, tuple[str, Callable]]:
+    """Targets of the findings of chapters 5 and 6 (rum_core.findings.memorization / .rum_table) and of
+    plots.labelled_images, on N-example memorization runs of 4 models (complementary halves)."""
+    bundle = _world()[0]
+    fm, fr = findings_memorization, findings_rum_table
+    smoke = profiles.get_profile("smoke")
+    line, scores = np.linspace(0, 1, N), np.linspace(0, 1, len(bundle.train))
+    included = (np.arange(4)[:, None] + np.arange(N)[None, :]) % 2 == 0
+    correct = np.random.default_rng(0).random((4, N)) < 0.8
+    zeros = np.zeros((4, N), np.float32)
+    mruns = memorization.MemorizationRuns(
+        estimate=memorization.from_runs(correct, included), included=included, correct=correct, confidence=zeros,
+        logit_confidence=zeros, test_correct=correct, test_confidence=zeros, test_logit_confidence=zeros,
+        seeds=np.arange(4), config={"subset_ratio": 0.5, "train": {"epochs": 1}}, seconds=1.0)
+    proxies = pd.DataFrame({name: line for name in memorization.PROXIES})
+    proxies.attrs.update({"seconds": 1.0, "holdout_seconds": 1.0})
+    mem = memorization.MemorizationScores(scores=scores, p_out=scores, source="fuzz", config={}, grad_evals=1.0)
+    levels = {"low": np.arange(20), "medium": np.arange(20, 40), "high": np.arange(40, 60)}
+    subsets = [np.arange(3), np.arange(3, 6), np.arange(6, 9)]
+    tuning = fr.Tuning(grid={}, tune_seeds=[100], report_seeds=[0], forget_set="tune", forget_idx=np.arange(3),
+                       candidate_ranges=_FRAME, trials=_FRAME, tuned_runs=_FRAME)
+    images = np.zeros((N, 4, 4, 1))
+    names = ("a", "b", "c")
+    return {
+        "findings.memorization.estimate_summary(runs)": ("mapping", lambda b: fm.estimate_summary(b)),
+        "findings.memorization.ranking_stability(n_group)": ("int", lambda b: fm.ranking_stability(mruns, b)),
+        "findings.memorization.extreme_examples(n)": ("int", lambda b: fm.extreme_examples(smoke, bundle, scores, b)),
+        "findings.memorization.extreme_examples(scores)": ("scores", lambda b: fm.extreme_examples(
+            smoke, bundle, b, 3)),
+        "findings.memorization.per_class_memorization(scores)": ("values", lambda b: fm.per_class_memorization(
+            b, _LAB, names)),
+        "findings.memorization.per_class_memorization(labels)": ("labels", lambda b: fm.per_class_memorization(
+            line, b, names)),
+        "findings.memorization.difficulty_by_level(summary)": ("frame", lambda b: fm.difficulty_by_level(b, ["a"])),
+        "findings.memorization.group_entanglement(seeds)": ("seeds", lambda b: fm.group_entanglement(
+            smoke, bundle, levels, seeds=b)),
+        "findings.memorization.entanglement_findings(es_runs)": ("frame", lambda b: fm.entanglement_findings(b)),
+        "findings.memorization.proxy_comparison(proxies)": ("frame", lambda b: fm.proxy_comparison(
+            mruns, b, TrainConfig(epochs=1, lr=0.1), 5)),
+        "findings.memorization.proxy_comparison(n_group)": ("int", lambda b: fm.proxy_comparison(
+            mruns, proxies, TrainConfig(epochs=1, lr=0.1), b)),
+        "findings.rum_table.forget_set_levels(scores)": ("scores", lambda b: fr.forget_set_levels(b, levels)),
+        "findings.rum_table.refinement_check(forget_set)": ("indices", lambda b: fr.refinement_check(
+            smoke, bundle, mem, b, subsets)),
+        "findings.rum_table.table_claims(summary)": ("frame", lambda b: fr.table_claims(b, ["retrain", "rum"])),
+        "findings.rum_table.level_gaps(summary)": ("frame", lambda b: fr.level_gaps(b, ["retrain", "rum"])),
+        "findings.rum_table.ablation(summary)": ("frame", lambda b: fr.ablation(b, _FRAME)),
+        "findings.rum_table.follow_up_seeds(seeds)": ("seeds", lambda b: fr.follow_up_seeds(smoke, b)),
+        "findings.rum_table.tune_rows(seeds)": ("seeds", lambda b: _without_work(
+            fr.tune_rows, smoke, {"rum": rum.rum()}, scores, b)),
+        "findings.rum_table.tuning_findings(runs)": ("frame", lambda b: fr.tuning_findings(
+            tuning, b, [0], _FRAME)),
+        "findings.rum_table.selection_findings(sel)": ("frame", lambda b: fr.selection_findings(b, _FRAME)),
+        "findings.rum_table.proxy_findings(proxy_runs)": ("mapping", lambda b: fr.proxy_findings(b, "fuzz")),
+        "plots.labelled_images(scores)": ("values", lambda b: plots.labelled_images(
+            images, _LAB, b, class_names=names)),
+        "plots.labelled_images(labels)": ("labels", lambda b: plots.labelled_images(
+            images, b, line, class_names=names)),
+    }
 
 
 def _reason(reason: str, *names: str) -> dict[str, str]:
@@ -422,6 +568,8 @@ NOT_FUZZED: dict[str, str] = {
               "experiments.rum_tuning_forget_set", "experiments.unlearning_grid", "memorization.proxies",
               "memorization.default_holdout_train"),
     **_reason("the book's myst-nb renderer plugin (tests/test_notebook.py)", "notebook.BookRenderer"),
+    **_reason("a result container a findings function fills (never built from user input)",
+              "findings.memorization.Extremes", "findings.rum_table.Tuning", "findings.rum_table.SelectionFindings"),
 }
 
 

@@ -14,7 +14,8 @@ from .validation import check_array, check_columns, check_frame, check_indices
 
 __all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars",
            "histogram_panels", "interval_dots", "umap_2d", "forget_retain_maps", "metric_by_level", "es_by_group",
-           "scatter_panels"]
+           "scatter_panels", "roc_panels", "interval_dots_panels", "metric_by_level_panels",
+           "es_by_group_panels", "labelled_images"]
 
 
 def _axes(ax, figsize):
@@ -454,3 +455,129 @@ def scatter_panels(x, ys: dict[str, np.ndarray], *, xlabel: str = "", ncols: int
         fig.suptitle(suptitle)
     return fig
 
+
+
+# ------------------------------------------------------------------- measuring forgetting (chapter 3): panels
+def roc_panels(panels: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], *, min_fpr: float = 1e-3,
+               panel_size: tuple[float, float] = (4.75, 4.2)):
+    """One :func:`roc_curves` panel per entry of ``panels`` (title → {curve name → (fpr, tpr)}), side by side
+    on log–log axes, e.g. membership inference (LiRA) next to its unlearning version (U-LiRA)."""
+    _mapping("panels", panels)
+    for title, curves in panels.items():
+        _mapping(f"panels[{title!r}]", curves)
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size[0] * len(panels), panel_size[1]), squeeze=False,
+                             layout="constrained")
+    try:
+        for ax, (title, curves) in zip(axes[0], panels.items(), strict=True):
+            roc_curves(curves, ax=ax, title=str(title), min_fpr=min_fpr)
+    except (TypeError, ValueError):
+        plt.close(fig)  # a bad curve: no half-drawn figure left open
+        raise
+    return fig
+
+
+def interval_dots_panels(runs: pd.DataFrame, metrics: dict[str, str], *, label: str = "method",
+                         order: Sequence | None = None, confidence: float = 0.95, panel_width: float = 4.5):
+    """One :func:`interval_dots` panel per entry of ``metrics`` (metric → x-axis label), side by side with a
+    shared y axis, so the same ``runs[label]`` values (``order``, or first appearance; first on top) can be
+    read across, e.g. ToW next to ToW-MIA."""
+    _mapping("metrics", metrics)
+    runs = _runs(runs, [label], check_columns("metrics", list(metrics)))
+    order = _order(runs, label, order)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(panel_width * len(metrics), 0.8 + 0.35 * len(order)),
+                             sharey=True, squeeze=False, layout="constrained")
+    for ax, (metric, xlabel) in zip(axes[0], metrics.items(), strict=True):
+        interval_dots(runs, metric, label=label, order=order, confidence=confidence, ax=ax, xlabel=str(xlabel))
+    return fig
+
+
+# ------------------------------------------------------------------- entanglement panels (chapter 4)
+def metric_by_level_panels(runs: pd.DataFrame, *, panel: str, metric: str = "tow", level: str = "level",
+                           series: str = "method", level_names: Mapping | None = None, panel_title: str = "{}",
+                           sharey: bool = True, confidence: float = 0.95, ylabel: str | None = None,
+                           xlabel: str | None = None, panel_size: tuple[float, float] = (5.5, 4.0)):
+    """One :func:`metric_by_level` panel per value of ``runs[panel]`` (first appearance first), side by side.
+
+    Args:
+        runs: per-seed runs with the columns ``panel``, ``level``, ``series`` and a numeric ``metric``.
+        panel: the column whose values split the runs into panels (e.g. ``"procedure"``).
+        level_names: optional panel value → level → the tick label to show for that level in that panel
+            (e.g. the level with its mean measured ES); every level of the panel must have one.
+        panel_title: the title of each panel, ``{}`` standing for the panel's value.
+        sharey: whether the panels share the y axis (so they can be compared by eye).
+    """
+    runs = _runs(runs, [panel, level, series], [metric])
+    if level_names is not None:
+        _mapping("level_names", level_names)
+    panels = _order(runs, panel, None)
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size[0] * len(panels), panel_size[1]), sharey=sharey,
+                             squeeze=False, layout="constrained")
+    for ax, value in zip(axes[0], panels, strict=True):
+        sub = runs[runs[panel] == value].copy()
+        if level_names is not None:
+            names = level_names.get(value)
+            missing = [lv for lv in dict.fromkeys(sub[level]) if not isinstance(names, Mapping) or lv not in names]
+            if missing:
+                raise ValueError(f"level_names[{value!r}] has no label for the level(s) {missing}")
+            sub[level] = sub[level].map(lambda lv, m=names: m[lv])
+        metric_by_level(sub, metric=metric, level=level, series=series, confidence=confidence, ax=ax,
+                        title=panel_title.format(value), ylabel=ylabel, xlabel=xlabel)
+    return fig
+
+
+def es_by_group_panels(panels: Mapping, *, picks: Mapping | None = None, n_pick_groups: int = 15,
+                       logy: bool = True, panel_size: tuple[float, float] = (5.5, 3.8)):
+    """One :func:`es_by_group` panel per entry of ``panels`` (title → curves), side by side.
+
+    Args:
+        panels: panel title → curves (name → (k,) or (seeds, k) ES of every distance group), e.g. one panel
+            of embedding layers and one of group counts.
+        picks: optional panel title → picks (label → group index among ``n_pick_groups``) to mark in that
+            panel; a panel without an entry has none marked.
+    """
+    _mapping("panels", panels)
+    picks = {} if picks is None else picks
+    if not isinstance(picks, Mapping):
+        raise TypeError(f"picks must be a mapping panel title → picks, got {type(picks).__name__}")
+    unknown = [title for title in picks if title not in panels]
+    if unknown:
+        raise ValueError(f"picks names panels that do not exist: {unknown}; the panels are {list(panels)}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size[0] * len(panels), panel_size[1]), squeeze=False,
+                             layout="constrained")
+    for ax, (title, curves) in zip(axes[0], panels.items(), strict=True):
+        es_by_group(curves, picks=picks.get(title), n_pick_groups=n_pick_groups, ax=ax, title=str(title), logy=logy)
+    return fig
+
+
+# ------------------------------------------------------------------- memorized examples (chapter 5)
+def labelled_images(images, labels, scores, *, class_names: Sequence[str], predictions=None, ncols: int = 10,
+                    size: float = 1.0, suptitle: str | None = None):
+    """:func:`image_grid` of (N, H, W, C) images, each titled with its class name and its score (2 decimals):
+    ``"7  0.93"``, or with ``predictions`` (what some model predicts for each image) ``"7→1  0.93"``, e.g. the
+    most memorized examples with what a model that never saw them predicts.
+
+    Raises:
+        TypeError / ValueError: bad images (as :func:`image_grid`), ``scores`` not one finite number per image,
+            ``labels`` / ``predictions`` not one integer class per image within ``class_names``.
+    """
+    from .validation import check_labels
+
+    images = check_array("images", images, 4)
+    scores = check_array("scores", scores, 1)
+    if isinstance(class_names, str) or not isinstance(class_names, Sequence) or not class_names:
+        raise TypeError(f"class_names must be a non-empty sequence of names, got {class_names!r}")
+    classes = {"labels": labels} if predictions is None else {"labels": labels, "predictions": predictions}
+    for name, values in classes.items():
+        arr = check_labels(name, values)
+        if len(arr) != len(images):
+            raise ValueError(f"{name} has {len(arr)} entries for {len(images)} images")
+        if arr.size and (arr.min() < 0 or arr.max() >= len(class_names)):
+            raise ValueError(f"{name} must lie in [0, {len(class_names)}) (one per class name), got "
+                             f"{arr.min()} … {arr.max()}")
+        classes[name] = [str(class_names[c]) for c in arr]
+    if len(scores) != len(images):
+        raise ValueError(f"scores has {len(scores)} entries for {len(images)} images")
+    heads = classes["labels"] if predictions is None else \
+        [f"{a}→{b}" for a, b in zip(classes["labels"], classes["predictions"], strict=True)]
+    titles = [f"{head}  {score:.2f}" for head, score in zip(heads, scores, strict=True)]
+    return image_grid(images, titles, ncols=ncols, size=size, suptitle=suptitle)

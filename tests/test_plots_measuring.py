@@ -96,3 +96,50 @@ def test_roc_curves_is_log_log_with_chance_line_for_low_fpr_reading():
     labels = [ln.get_label() for ln in ax.lines]
     assert labels == ["chance", "LiRA"]
     np.testing.assert_allclose(ax.lines[1].get_ydata(), np.clip(tpr, 1e-3, 1))
+
+
+def test_roc_panels_one_log_log_panel_per_title_with_its_curves():
+    """Guards against curves drawn in the wrong panel or panels without the log–log axes that low-FPR reading
+    needs (LiRA next to U-LiRA)."""
+    fpr, tpr = np.array([0.0, 0.01, 0.1, 1.0]), np.array([0.0, 0.2, 0.5, 1.0])
+    fig = plots.roc_panels({"left": {"A": (fpr, tpr), "B": (fpr, tpr ** 2)}, "right": {"C": (fpr, np.sqrt(tpr))}})
+    left, right = fig.axes
+    assert (left.get_title(), right.get_title()) == ("left", "right")
+    assert [ln.get_label() for ln in left.lines] == ["chance", "A", "B"]
+    assert [ln.get_label() for ln in right.lines] == ["chance", "C"]
+    np.testing.assert_allclose(right.lines[1].get_ydata(), np.clip(np.sqrt(tpr), 1e-3, 1))
+    assert all(ax.get_xscale() == ax.get_yscale() == "log" for ax in (left, right))
+    assert fig.get_size_inches() == pytest.approx((9.5, 4.2))
+
+
+def test_roc_panels_refuses_a_bad_curve_without_leaving_a_figure_open():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    with pytest.raises(ValueError):
+        plots.roc_panels({"ok": {"A": (np.array([0.0, 1.0]), np.array([0.0, 1.0]))},
+                          "bad": {"B": (np.array([0.0, 1.0]), np.array([0.0]))}})
+    with pytest.raises(ValueError):
+        plots.roc_panels({"empty": {}})
+    assert plt.get_fignums() == before
+
+
+def test_interval_dots_panels_share_the_rows_and_draw_each_metric_in_its_panel():
+    """Guards against a panel drawing another panel's metric, rows in different orders across panels (the
+    figure is read across), or the x labels swapped."""
+    runs = _runs()
+    fig = plots.interval_dots_panels(runs, {"tow": "ToW", "mia": "MIA"}, order=["c", "a", "b"])
+    tow_ax, mia_ax = fig.axes
+    assert (tow_ax.get_xlabel(), mia_ax.get_xlabel()) == ("ToW", "MIA")
+    assert tow_ax.get_shared_y_axes().joined(tow_ax, mia_ax)
+    means = summarize(runs, "method", ["tow", "mia"]).set_index("method").loc[["c", "a", "b"]]
+    assert [t.get_text() for t in tow_ax.get_yticklabels()] == ["c", "a", "b"]  # the right panel shares them
+    for ax, metric in ((tow_ax, "tow"), (mia_ax, "mia")):
+        dots = next(ln for ln in ax.lines if len(ln.get_xdata()) == 3)
+        np.testing.assert_allclose(dots.get_ydata(), [0, 1, 2])  # rows c, a, b in both panels
+        np.testing.assert_allclose(dots.get_xdata(), means[metric])
+    assert fig.get_size_inches() == pytest.approx((9.0, 0.8 + 0.35 * 3))
+    with pytest.raises(ValueError, match="loss_auc"):
+        plots.interval_dots_panels(runs, {"loss_auc": "loss"})
+    with pytest.raises(ValueError):
+        plots.interval_dots_panels(runs, {})
