@@ -538,8 +538,8 @@ NOT_FUZZED: dict[str, str] = {
     **_reason("a result or context container the package fills (never built from user input)",
               "data.Split", "training.FitLog", "ensembles.mlp.MLPStack", "ensembles.cnn1d.CNN1dStack", "ensembles.train.SplitOutputs",
               "ensembles.train.EnsembleResult",
-              "memorization.MemorizationEstimate", "memorization.MemorizationRuns", "memorization.PublishedScores",
-              "memorization.MemorizationScores", "metrics.evaluate.Evaluation", "metrics.evaluate.ModelReport",
+              "memorization.feldman_zhang.MemorizationEstimate", "memorization.feldman_zhang.MemorizationRuns", "memorization.published.PublishedScores",
+              "memorization.scores.MemorizationScores", "metrics.evaluate.Evaluation", "metrics.evaluate.ModelReport",
               "models.ModelSpec", "models.Classifier", "partition.ESForgetSets", "rum.StepRecord", "rum.MetaResult",
               "rum.Selection", "unlearners.base.Unlearned", "unlearners.base.UnlearnContext"),
     **_reason("validated at construction (DataBundle.__post_init__, Profile.__post_init__), which tests/test_data.py "
@@ -560,13 +560,13 @@ NOT_FUZZED: dict[str, str] = {
     **_reason("the command line: tests/test_cli.py gives every flag bad values and checks the one-line error and "
               "exit status 2", "cli.main"),
     **_reason("reads score files: tests/test_memorization.py feeds it missing, misformatted, out-of-range and "
-              "NaN-holding files", "memorization.load_cscores", "memorization.load_feldman_zhang",
-              "memorization.published_memorization"),
+              "NaN-holding files", "memorization.published.load_cscores", "memorization.published.load_feldman_zhang",
+              "memorization.published.published_memorization"),
     **_reason("takes a Profile (validated at construction) and reaches user input only through functions "
               "fuzzed here", "experiments.load_data", "experiments.original_model", "experiments.random_forget_sets",
               "experiments.memorization_scores", "experiments.estimate_for_profile", "experiments.rum_forget_groups",
-              "experiments.rum_tuning_forget_set", "experiments.unlearning_grid", "memorization.proxies",
-              "memorization.default_holdout_train"),
+              "experiments.rum_tuning_forget_set", "experiments.unlearning_grid", "memorization.proxy_scores.proxies",
+              "memorization.proxy_scores.default_holdout_train"),
     **_reason("the book's myst-nb renderer plugin (tests/test_notebook.py)", "notebook.BookRenderer"),
     **_reason("a result container a findings function fills (never built from user input)",
               "findings.memorization.Extremes", "findings.rum_table.Tuning", "findings.rum_table.SelectionFindings"),

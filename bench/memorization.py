@@ -143,7 +143,8 @@ def main() -> None:
         a = mem.from_runs(runs.correct[:half], runs.included[:half]).scores
         b = mem.from_runs(runs.correct[half:], runs.included[half:]).scores
     ok = ~np.isnan(a) & ~np.isnan(b)
-    print(f"estimate: mean {np.nanmean(est):.4f}, {np.mean(est > 0.5):.1%} above 0.5; split-half Spearman "
+    print(f"estimate: mean {np.nanmean(est):.4f}, {np.mean(est == 0):.1%} exactly 0, {np.mean(est > 0.5):.1%} above "
+          f"0.5; split-half Spearman "
           f"({half} vs {k - half} models) {spearmanr(a[ok], b[ok]).statistic:.3f}")
 
     if args.no_proxies:

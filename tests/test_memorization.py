@@ -8,6 +8,7 @@ import torch
 from rum_core import data, ensembles, models, partition, training
 from rum_core import memorization as mem
 from rum_core.data import DataBundle, Split
+from rum_core.memorization import proxy_scores
 from rum_core.training import TrainConfig
 
 FAST = TrainConfig(epochs=15, lr=0.05, batch_size=32)
@@ -86,7 +87,7 @@ def test_balanced_design_gives_every_example_the_same_counts(ratio, k):
     """Every example must be in exactly ratio·K models (so all estimates have the same variance) and model
     sizes may differ by at most one example."""
     n = 103
-    mask = mem.ensembles.inclusion_design(n, k, ratio, "balanced", seed=3)
+    mask = ensembles.inclusion_design(n, k, ratio, "balanced", seed=3)
     assert mask.shape == (k, n) and mask.dtype == bool
     assert set(mask.sum(axis=0)) == {round(ratio * k)}
     sizes = mask.sum(axis=1)
@@ -409,15 +410,15 @@ def test_holdout_guard_refuses_any_overlap_with_the_test_set(synthetic):
     assert "first at holdout row 7" in _holdout_error(synthetic, x, y)
     # a Split sharing rows is refused like an (x, y) pair; −0.0 and 0.0 are the same input
     with pytest.raises(ValueError, match="2 of its 2 input rows"):
-        mem._as_holdout_split(test.subset([4, 0]), synthetic)
+        proxy_scores._as_holdout_split(test.subset([4, 0]), synthetic)
     row = torch.tensor([[0.0, 1.5]])
-    assert mem._row_digests(row) == mem._row_digests(torch.tensor([[-0.0, 1.5]]).double())
-    assert mem._row_digests(row) != mem._row_digests(torch.tensor([[1.5, 0.0]]))
+    assert proxy_scores._row_digests(row) == proxy_scores._row_digests(torch.tensor([[-0.0, 1.5]]).double())
+    assert proxy_scores._row_digests(row) != proxy_scores._row_digests(torch.tensor([[1.5, 0.0]]))
     # disjoint data is accepted, even when it is a near copy of the test set (one value changed per row)
     nudged = test.x.clone()
     nudged.view(n, -1)[:, 0] += 1e-3
-    assert mem._as_holdout_split((nudged, test.y), synthetic).x.shape == test.x.shape
-    assert len(mem._as_holdout_split(other, synthetic)) == len(other)
+    assert proxy_scores._as_holdout_split((nudged, test.y), synthetic).x.shape == test.x.shape
+    assert len(proxy_scores._as_holdout_split(other, synthetic)) == len(other)
 
 
 def test_proxies_with_external_holdout(synthetic):

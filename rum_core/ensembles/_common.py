@@ -7,10 +7,12 @@ import contextlib
 import math
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 import torch
+from torch.optim.sgd import sgd
 
 from .._progress import progress
 from ..training import TrainConfig
@@ -29,25 +31,33 @@ def lr_factor(step: int, total: int, schedule: str) -> float:
 
 
 def stacked_sgd(params: list[torch.Tensor], grads: list[torch.Tensor], cfg: TrainConfig, *,
-                 fused: bool | None = None) -> torch.optim.SGD:
-    """``torch.optim.SGD`` with the recipe's momentum and weight decay over the stacked parameters, whose
-    ``.grad`` are the preallocated tensors the hand-written backward pass fills in place every step (the
-    caller sets each step's learning rate in ``param_groups[0]["lr"]``). Fused into one pass over every
-    stacked tensor where PyTorch has the kernel (CPU and CUDA in the torch versions this package supports),
-    else its foreach path (``fused=False`` forces it): the same arithmetic as an ``nn.Linear`` model's own
-    optimizer in ``fit``.
+                fused: bool | None = None) -> Callable[[float], None]:
+    """``step(lr)``: one SGD step with the recipe's momentum and weight decay over the stacked ``params``,
+    from ``grads``, the preallocated tensors the hand-written backward pass fills in place every step.
 
-    This public optimizer replaced a direct call of the private ``torch._fused_sgd_`` (with ``torch._foreach_*``
-    as fallback). Measured side by side (x86_64, 2 cores, one thread, 16 digits MLPs × 4 epochs, after a
-    warm-up run): 0.214 s with it vs 0.220 s with the private kernel, bit-identical weights. Its first step in
-    a process costs about a second once (torch.optim's imports)."""
-    for p, g in zip(params, grads, strict=True):
-        p.grad = g
+    It calls PyTorch's functional SGD (``torch.optim.sgd.sgd``, public: the function ``torch.optim.SGD.step``
+    itself calls, with the momentum buffers this closure keeps), so the update is exactly that of an
+    ``nn.Linear`` model's optimizer in ``fit``: fused into one pass over every stacked tensor where PyTorch has
+    the kernel (CPU and CUDA in the torch versions this package supports), else its foreach path
+    (``fused=False`` forces it).
+
+    Why the function and not an ``torch.optim.SGD`` object: with tens of thousands of tiny steps, the
+    object's per-step Python work (state lookups, hooks, profiling scopes) held the GIL long enough to cost
+    the batched MLP trainer a fifth of its speed. Measured side by side (x86_64, 2 cores, 1,000 digits MLPs,
+    bench/memorization.py): 18.5 s with ``torch.optim.SGD``, 15.1 s with the private ``torch._fused_sgd_``
+    it had replaced, and with this function see the figures in ``bench/memorization.py``'s output in the
+    commit that introduced it.
+    """
     if fused is None:
         fused = all(p.device.type in ("cpu", "cuda") for p in params)
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=float(cfg.momentum), weight_decay=float(cfg.weight_decay),
-                           fused=fused or None, foreach=None if fused else True)
+    buffers: list[torch.Tensor | None] = [None] * len(params)  # filled by the first step, then updated in place
+    momentum, weight_decay = float(cfg.momentum), float(cfg.weight_decay)
 
+    def step(lr: float) -> None:
+        sgd(params, grads, buffers, fused=fused or None, foreach=None if fused else True, weight_decay=weight_decay,
+            momentum=momentum, lr=float(lr), dampening=0.0, nesterov=False, maximize=False)
+
+    return step
 
 
 @contextlib.contextmanager

@@ -208,7 +208,7 @@ class CNN1dStack:
         params = [*self.weights, *self.biases, self.head_weight, self.head_bias]
         grads = [torch.zeros_like(p) for p in params]
         grad_w, grad_b, grad_hw, grad_hb = grads[:n_conv], grads[n_conv:2 * n_conv], grads[-2], grads[-1]
-        opt = stacked_sgd(params, grads, cfg)
+        sgd_step = stacked_sgd(params, grads, cfg)
         gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
         bsz = cfg.batch_size
         steps_per_epoch = math.ceil(m / bsz)
@@ -248,7 +248,6 @@ class CNN1dStack:
                         for t in range(kernel):  # col2im: each window position adds back where it was read
                             dpadded[:, :, t:t + span:stride].add_(dcols[:, :, :, t])
                         da = dpadded[:, :, pad:pad + lens[i]].reshape(k, b * lens[i], c_in)
-                    opt.param_groups[0]["lr"] = cfg.lr * lr_factor(step, total, cfg.schedule)
-                    opt.step()
+                    sgd_step(cfg.lr * lr_factor(step, total, cfg.schedule))
                     step += 1
         return self

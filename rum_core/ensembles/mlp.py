@@ -145,7 +145,7 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
     params = ws + bs
     grads = [torch.zeros_like(p) for p in params]
     grad_w, grad_b = grads[:n_layers], grads[n_layers:]
-    opt = stacked_sgd(params, grads, cfg)
+    sgd_step = stacked_sgd(params, grads, cfg)
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
     bsz = cfg.batch_size
     steps_per_epoch = math.ceil(m / bsz)
@@ -200,7 +200,6 @@ def _train_chunk(stack: MLPStack, x: torch.Tensor, y: torch.Tensor, subsets: tor
                     if li > 0:
                         torch.bmm(g, ws[li], out=w["grads"][li - 1])
                     torch.bmm(g.transpose(1, 2), acts[li], out=grad_w[li])
-                opt.param_groups[0]["lr"] = cfg.lr * lr_factor(step, total, cfg.schedule)
-                opt.step()
+                sgd_step(cfg.lr * lr_factor(step, total, cfg.schedule))
                 step += 1
     return stack
