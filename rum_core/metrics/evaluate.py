@@ -17,7 +17,6 @@ import torch
 from ..validation import check_indices, check_int
 from .accuracy import tow
 from .mia import (
-    _seed,
     logit_confidence,
     loss_mia_auc,
     mia_efficacy,
@@ -183,7 +182,7 @@ def model_report(model: torch.nn.Module, bundle, forget_idx, retain_idx=None, *,
     _check_model("model", model)
     if not isinstance(bundle, DataBundle):
         raise TypeError(f"bundle must be a rum_core.data.DataBundle, got {type(bundle).__name__}")
-    seed = _seed(seed)
+    seed = check_int("seed", seed, low=0)
     forget, retain = check_split(len(bundle.train), forget_idx, retain_idx)
     if retain.size == 0:
         raise ValueError("retain set is empty: the MIA needs retain examples as members")

@@ -173,7 +173,7 @@ def mia_efficacy(retain_conf, test_conf, forget_conf, *, seed: int = 0) -> float
     retain = check_array("retain_conf", retain_conf, 1)
     test = check_array("test_conf", test_conf, 1)
     forget = check_array("forget_conf", forget_conf, 1)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     members = retain if len(retain) <= len(test) else retain[rng.choice(len(retain), len(test), replace=False)]
     x = np.concatenate([members, test]).reshape(-1, 1)
     y = np.concatenate([np.ones(len(members)), np.zeros(len(test))])
@@ -229,20 +229,18 @@ def loss_mia_auc(forget_loss, test_loss, *, seed: int = 0, n_splits: int = 10,
             The kit does not. (With the kit's generic solver, tiny losses could stop the attacker at
             w = 0 and score exactly 0.5; the exact solver here keeps the sign of the tiny optimal weight.)
     """
+    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedShuffleSplit
 
     forget = check_array("forget_loss", forget_loss, 1)
     test = check_array("test_loss", test_loss, 1)
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)):
-        raise TypeError(f"n_splits must be an int, got {type(n_splits).__name__}")
-    if n_splits < 2:
-        raise ValueError(f"n_splits must be at least 2, got {n_splits}")
+    n_splits = check_int("n_splits", n_splits, low=2)
     if scoring not in LOSS_MIA_SCORINGS:
         raise ValueError(f"scoring must be one of {LOSS_MIA_SCORINGS}, got {scoring!r}")
     for name, arr in (("forget_loss", forget), ("test_loss", test)):
         if len(arr) < 10:
             raise ValueError(f"{name} needs at least 10 examples for a cross-validated attack, got {len(arr)}")
-    seed = _seed(seed)
+    seed = check_int("seed", seed, low=0)
     rng = np.random.default_rng(seed)
     m = min(len(forget), len(test))
     forget = forget if len(forget) == m else forget[rng.choice(len(forget), m, replace=False)]
@@ -262,7 +260,7 @@ def loss_mia_auc(forget_loss, test_loss, *, seed: int = 0, n_splits: int = 10,
         if scoring == "accuracy":
             scores.append(float(np.mean((decision > 0) == (y[held] == 1))))
         else:
-            scores.append(_rank_auc(decision, y[held] == 1))
+            scores.append(float(roc_auc_score(y[held] == 1, decision)))
     return float(np.mean(scores))
 
 
@@ -296,24 +294,6 @@ def logistic_regression_1d(x: np.ndarray, y: np.ndarray, *, C: float = 1.0, tol:
         if np.abs(step).max() < tol:
             break
     return float(w), float(b)
-
-
-def _rank_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """ROC AUC by the Mann–Whitney statistic (ties count half)."""
-    from scipy.stats import rankdata
-
-    ranks = rankdata(scores)
-    n_pos = int(positive.sum())
-    n_neg = len(scores) - n_pos
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def _seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    return int(seed)
 
 
 # ------------------------------------------------------------------------------------------------ ROC
