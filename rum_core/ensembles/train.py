@@ -52,8 +52,9 @@ def train_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: TrainCon
     Args:
         subsets: K sorted index arrays into ``bundle.train`` (or one (K, N) boolean mask).
         seeds: K seeds (initialization and shuffling, as ``train_model`` uses one seed for both).
-        chunk_size: models per chunk (default: 24 on a CPU — small enough that a chunk's parameters,
-            momentum buffers and activations stay in cache — and 512 on an accelerator).
+        chunk_size: models per chunk (default: the stack's ``CPU_CHUNK`` on a CPU — small enough that a
+            chunk's parameters, momentum buffers and activations stay in cache: 24 MLPs, 8 CNNs — and 512 on
+            an accelerator).
         n_threads: chunks trained in parallel on a CPU (each with one BLAS thread); default: the number of
             PyTorch threads.
         on_chunk: if given, ``on_chunk(model_indices, trained_chunk_stack)`` is called as each chunk finishes,
@@ -77,7 +78,9 @@ def train_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: TrainCon
         raise ValueError(f"got {len(subs)} subsets but {len(seeds)} seeds")
     dev = default_device() if device is None else torch.device(device)
     on_cpu = dev.type == "cpu"
-    chunk_size = (24 if on_cpu else 512) if chunk_size is None else check_int("chunk_size", chunk_size, low=1)
+    if chunk_size is None:
+        chunk_size = stack_cls.CPU_CHUNK if on_cpu else 512
+    chunk_size = check_int("chunk_size", chunk_size, low=1)
     threads = cpu_workers(n_threads) if on_cpu else 1
     kw = dict(model_kwargs or {})
     x_dev, y_dev = x.to(dev), y.to(dev)
