@@ -11,24 +11,30 @@ import pandas as pd
 from ..validation import check_frame, check_int, check_number
 
 
-def by_method(name: str, summary, numeric: Sequence[str], rows: Iterable[str] = ()) -> pd.DataFrame:
-    """``summary`` (one row per method, :func:`rum_core.stats.summarize`) checked and indexed by its ``method``
-    column, in its own row order.
+def by_key(name: str, summary, key: str, numeric: Sequence[str], rows: Iterable[str] = ()) -> pd.DataFrame:
+    """``summary`` (one row per value of ``summary[key]``, e.g. :func:`rum_core.stats.summarize` by method, or
+    :func:`rum_core.experiments.rum_table` by label) checked and indexed by its ``key`` column, in its own row
+    order.
 
     Raises:
         TypeError: not a DataFrame, or a ``numeric`` column holds something else.
-        ValueError: empty, a column missing, a method listed twice (which row would be cited?), or one of the
+        ValueError: empty, a column missing, a key listed twice (which row would be cited?), or one of the
             ``rows`` the chapter cites absent.
     """
-    summary = check_frame(name, summary, ["method"], numeric=numeric)
-    methods = summary["method"]
-    repeated = sorted(map(str, methods[methods.duplicated()].unique()))
+    summary = check_frame(name, summary, [key], numeric=numeric)
+    keys = summary[key]
+    repeated = sorted(map(str, keys[keys.duplicated()].unique()))
     if repeated:
-        raise ValueError(f"{name} must have one row per method, got {repeated} more than once")
-    missing = [r for r in rows if not (methods == r).any()]
+        raise ValueError(f"{name} must have one row per {key}, got {repeated} more than once")
+    missing = [r for r in dict.fromkeys(rows) if not (keys == r).any()]
     if missing:
-        raise ValueError(f"{name} has no row for {missing}; its methods are {methods.tolist()}")
-    return summary.set_index("method")
+        raise ValueError(f"{name} has no row for {missing}; its {key}s are {keys.tolist()}")
+    return summary.set_index(key)
+
+
+def by_method(name: str, summary, numeric: Sequence[str], rows: Iterable[str] = ()) -> pd.DataFrame:
+    """:func:`by_key` on the ``method`` column: a per-method summary checked and indexed by method."""
+    return by_key(name, summary, "method", numeric, rows)
 
 
 def n_seeds(name: str, summary: pd.DataFrame) -> int:

@@ -28,6 +28,7 @@ from ..memorization import MemorizationScores
 from ..metrics import accuracy
 from ..stats import format_table
 from ..validation import check_array, check_columns, check_frame, check_indices, check_seeds
+from ._summary import by_key
 
 __all__ = ["forget_set_levels", "refinement_check", "table_claims", "level_gaps", "ablation", "follow_up_seeds",
            "Tuning", "tune_rows", "tuning_findings", "SelectionFindings", "selection_findings", "proxy_findings",
@@ -52,12 +53,7 @@ PROXY_REFINEMENTS = ("memorization", "confidence", "cumulative_loss")
 
 def _by_label(name: str, summary, rows: Sequence[str], numeric: Sequence[str]) -> pd.DataFrame:
     """``summary`` (an :func:`rum_core.experiments.rum_table`) indexed by label, with every one of ``rows``."""
-    check_frame(name, summary, ["label"], numeric=numeric)
-    by = summary.set_index("label")
-    missing = [r for r in dict.fromkeys(rows) if r not in by.index]
-    if missing:
-        raise ValueError(f"{name} lacks the row(s) {missing}; it has {list(by.index)}")
-    return by
+    return by_key(name, summary, "label", numeric, rows)
 
 
 def _variant_table(by: pd.DataFrame, methods: Sequence[str], columns: Mapping[str, str]) -> pd.DataFrame:
