@@ -108,23 +108,23 @@ def chunks(subs: list[np.ndarray], chunk_size: int) -> list[tuple[np.ndarray, to
     return chunks
 
 
-def run_chunks(chunks, run, *, on_cpu: bool, threads: int, desc: str, progress_bar: bool | None) -> list:
-    """``run(sel, sub)`` for every chunk with a progress bar; the ``(sel, result)`` pairs whose result is not
-    None, in the order they finished. On a CPU, chunks run in ``threads`` parallel threads of one BLAS
+def run_chunks(work, run, *, on_cpu: bool, threads: int, desc: str, progress_bar: bool | None) -> list:
+    """``run(sel, sub)`` for every chunk ``(sel, sub)`` of ``work`` (:func:`chunks`) with a progress bar; the
+    ``(sel, result)`` pairs whose result is not None, in the order they finished. On a CPU, chunks run in ``threads`` parallel threads of one BLAS
     thread each (PyTorch releases the GIL inside its kernels, and these small products gain nothing from
     intra-op threads); on an accelerator, one after the other."""
     finished = []
     with contextlib.ExitStack() as ctx:
         if not on_cpu:
-            results = (run(sel, sub) for sel, sub in chunks)
+            results = (run(sel, sub) for sel, sub in work)
         else:
             ctx.enter_context(torch_threads(1))
-            if threads <= 1 or len(chunks) <= 1:
-                results = (run(sel, sub) for sel, sub in chunks)
+            if threads <= 1 or len(work) <= 1:
+                results = (run(sel, sub) for sel, sub in work)
             else:
                 pool = ctx.enter_context(ThreadPoolExecutor(max_workers=threads))
-                results = (fut.result() for fut in as_completed([pool.submit(run, *c) for c in chunks]))
-        for sel, result in progress(results, desc=desc, total=len(chunks), enabled=progress_bar):
+                results = (fut.result() for fut in as_completed([pool.submit(run, *c) for c in work]))
+        for sel, result in progress(results, desc=desc, total=len(work), enabled=progress_bar):
             if result is not None:
                 finished.append((sel, result))
     return finished
