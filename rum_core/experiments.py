@@ -44,7 +44,7 @@ from .validation import check_frame, check_int, check_seeds
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
            "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "RUM_FORGET_SETS",
            "rum_forget_groups", "rum_forget_set", "rum_tuning_forget_set",
-           "rum_cells", "rum_runs", "rum_tune", "rum_table", "rum_selection", "estimate_for_profile",
+           "rum_cells", "rum_runs", "rum_tune", "tune_unlearners", "TUNING_METRICS", "rum_table", "rum_selection", "estimate_for_profile",
            "es_forget_sets", "memorization_forget_sets"]
 
 # Everything a cached experiment result depends on: a change to any of these recomputes it.
@@ -108,11 +108,7 @@ def unlearning_runs(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
         bundle = load_data(profile)
         rows = []
         for seed in progress(seeds, desc="seeds", enabled=progress_bar):
-            original, _ = original_model(profile, seed, progress_bar=progress_bar)
-            forget = forget_sets(bundle, seed)
-            reference = unlearners.make("retrain", **profile.method_hparams("retrain"))(
-                original, bundle, forget, seed=seed, progress_bar=progress_bar)
-            ref_report = model_report(reference.model, bundle, forget, seed=seed)
+            original, forget, reference, ref_report = _reference(profile, bundle, seed, forget_sets, progress_bar)
             rows.append(_row(seed, forget_name, "retrain", reference, ref_report, ref_report))
             for label, spec in specs.items():
                 hp = {k: v for k, v in spec.items() if k != "method"}
@@ -155,6 +151,99 @@ def unlearning_grid(profile: Profile, methods: Sequence[str] | Mapping[str, Mapp
     grid = pd.concat(frames, ignore_index=True)
     grid["level"] = pd.Categorical(grid["level"], categories=[str(k) for k in forget_sets], ordered=True)
     return grid
+
+
+def _reference(profile: Profile, bundle, seed: int, forget_sets: ForgetSetFn, progress_bar):
+    """What every run of ``seed`` is scored against: ``(original model, forget indices, retrained
+    reference, the reference's report)``."""
+    original, _ = original_model(profile, seed, progress_bar=progress_bar)
+    forget = forget_sets(bundle, seed)
+    reference = unlearners.make("retrain", **profile.method_hparams("retrain"))(
+        original, bundle, forget, seed=seed, progress_bar=progress_bar)
+    return original, forget, reference, model_report(reference.model, bundle, forget, seed=seed)
+
+
+#: Metrics a tuning may maximise (higher is better for each).
+TUNING_METRICS = ("tow", "tow_mia")
+
+
+def tune_unlearners(profile: Profile, grid: Mapping[str, Mapping[str, Sequence]], *, tune_seeds: Sequence[int],
+                    metric: str = "tow", progress_bar: bool | None = None, use_cache: bool = True
+                    ) -> tuple[dict[str, dict], pd.DataFrame]:
+    """Choose each method's hyperparameters for ``profile`` under the equal-budget rule.
+
+    The rule of the RUM chapter (:func:`rum_tune`): every method tries the same number of configurations,
+    so none looks better merely for having been tuned harder. ``grid`` maps a method to its candidate values
+    (``{"neggrad": {"lr": [0.003, 0.01, 0.03, 0.1]}, ...}``); every method's grid must have the same number
+    of combinations. Each combination, applied on top of :meth:`Profile.method_hparams`, unlearns the random
+    forget set (:func:`random_forget_sets`) of every seed in ``tune_seeds`` — seeds that should be disjoint
+    from the ones a chapter reports, ``range(profile.seeds)`` — and is scored against that seed's retrained
+    model. The best mean ``metric`` wins (ties: the earlier combination). A combination that diverges on any
+    seed (the unlearner's :class:`FloatingPointError`: non-finite weights) is recorded as ``diverged`` and
+    never chosen; if every combination of a method diverges, that is an error, not a silent default.
+
+    This is how the ``mnist1d`` profile's unlearning hyperparameters were chosen (``bench/tune.py``).
+
+    Returns:
+        ``(chosen, trials)``: method → its full chosen hyperparameters (the profile's, updated with the winning
+        combination), and one row per (method, combination): ``method, trial``, the combination's values, the
+        mean ``metric`` over ``tune_seeds`` (NaN when diverged), ``diverged`` and ``chosen``.
+
+    Raises:
+        ValueError: an unknown method or metric, ``retrain`` in ``grid``, grids of unequal size, seeds that
+            overlap the reported ones, or a method whose every combination diverged.
+    """
+    if metric not in TUNING_METRICS:
+        raise ValueError(f"metric must be one of {TUNING_METRICS} (higher is better), got {metric!r}")
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError(f"grid must be a non-empty mapping method → {{hyperparameter: values}}, got {grid!r}")
+    tune_seeds = check_seeds(tune_seeds)
+    reported = sorted(set(tune_seeds) & set(range(profile.seeds)))
+    if reported:
+        raise ValueError(f"tune_seeds {reported} are among the reported seeds 0..{profile.seeds - 1}: tune on "
+                         f"disjoint seeds (e.g. 100, 101)")
+    combos = {str(m): _rum.hparam_grid(g) for m, g in grid.items()}
+    sizes = {m: len(c) for m, c in combos.items()}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"every method must try the same number of configurations (equal budget), got {sizes}")
+    if "retrain" in combos:
+        raise ValueError("'retrain' is the reference, not a method to tune")
+    specs = {m: [{**profile.method_hparams(m), **c} for c in cs] for m, cs in combos.items()}
+    for m, candidates in specs.items():  # unknown methods and hyperparameters fail before any training
+        for hp in candidates:
+            unlearners.make(m, **hp)
+
+    def compute() -> pd.DataFrame:
+        bundle, forget_sets, rows = load_data(profile), random_forget_sets(profile), []
+        for seed in progress(tune_seeds, desc="tuning seeds", enabled=progress_bar):
+            original, forget, _, ref_report = _reference(profile, bundle, seed, forget_sets, progress_bar)
+            for m, candidates in specs.items():
+                for i, hp in enumerate(candidates):
+                    try:
+                        result = unlearners.make(m, **hp)(original, bundle, forget, seed=seed, progress_bar=False)
+                    except FloatingPointError:  # recorded: a diverging configuration is a losing one
+                        rows.append({"seed": seed, "method": m, "trial": i, "diverged": True, metric: np.nan})
+                        continue
+                    ev = compare_reports(model_report(result.model, bundle, forget, seed=seed), ref_report)
+                    rows.append({"seed": seed, "method": m, "trial": i, "diverged": False,
+                                 metric: float(getattr(ev, metric))})
+        return pd.DataFrame(rows)
+
+    config = {"profile": profile.as_dict(), "specs": specs, "seeds": tune_seeds, "metric": metric}
+    runs = cached_frame("unlearner-tuning", config, compute, depends=_DEPENDS) if use_cache else compute()
+    rows, chosen = [], {}
+    for m, candidates in specs.items():
+        per_trial = runs[runs["method"] == m].groupby("trial")
+        diverged = per_trial["diverged"].any()
+        means = per_trial[metric].mean().where(~diverged)
+        if bool(diverged.all()):
+            raise ValueError(f"every configuration of {m!r} diverged on the tuning seeds: try smaller learning "
+                             f"rates or fewer epochs")
+        best = int(means.fillna(-np.inf).to_numpy().argmax())
+        chosen[m] = candidates[best]
+        rows += [{"method": m, "trial": i, **combos[m][i], metric: float(means[i]), "diverged": bool(diverged[i]),
+                  "chosen": i == best} for i in range(len(candidates))]
+    return chosen, pd.DataFrame(rows)
 
 
 def _method_specs(profile: Profile, methods) -> dict[str, dict]:
@@ -512,8 +601,8 @@ def _scores_row(result, report, ctx, bundle, refine_grad_evals: float = 0.0) -> 
 
 
 def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, seeds: Sequence[int],
-             refine_by: str = "memorization", forget_set: str = "report", progress_bar: bool | None = None,
-             use_cache: bool = True) -> pd.DataFrame:
+             refine_by: str = "memorization", forget_set: str = "report", on_diverge: str = "raise",
+             progress_bar: bool | None = None, use_cache: bool = True) -> pd.DataFrame:
     """Run every RUM table cell (label → :class:`rum_core.rum.Variant`) for every seed, scored against retrain.
 
     For each seed: the original model of that seed (:func:`original_model`), the forget set
@@ -530,7 +619,11 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
         tow_mia, seconds, grad_evals, rel_seconds, rel_grad_evals`` (the unlearning's cost relative to that
         seed's retrain) ``, refine_grad_evals, rel_refine_grad_evals`` (what the refinement scores cost, for
         cells that refine by score: the memorization estimate or the proxy's training runs; 0 otherwise)
-        ``, rel_total_grad_evals`` (both) and ``steps`` (the methods run, ``+``-joined).
+        ``, rel_total_grad_evals`` (both), ``steps`` (the methods run, ``+``-joined) and ``diverged``.
+
+    A cell whose unlearning diverges (non-finite weights, :class:`FloatingPointError`) stops the run
+    (``on_diverge="raise"``, the default) or, with ``on_diverge="record"`` (what :func:`rum_tune` uses: a
+    diverging configuration is a losing one), gives a row with ``diverged=True`` and NaN scores.
     """
 
     cells = dict(rum_cells(profile=profile) if cells is None else cells)
@@ -546,6 +639,8 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
             raise ValueError(f"refine_by must be 'memorization' or a proxy in {PROXIES}, got {refine_by!r}")
     if forget_set not in RUM_FORGET_SETS:
         raise ValueError(f"forget_set must be one of {RUM_FORGET_SETS}, got {forget_set!r}")
+    if on_diverge not in ("raise", "record"):
+        raise ValueError(f"on_diverge must be 'raise' or 'record', got {on_diverge!r}")
     bundle = load_data(profile)
     mem = memorization_scores(profile, progress_bar=progress_bar)
     base_config = {"profile": profile.as_dict(), "forget": f"rum-paper-levels-{forget_set}",
@@ -559,7 +654,7 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
     def retrain_cell(seed):
         ctx = context(seed)
         r = row(seed, "retrain", "retrain", "retrain", ctx["reference"], ctx["report"], ctx)
-        return pd.DataFrame([{**r, "steps": "retrain"}])
+        return pd.DataFrame([{**r, "steps": "retrain", "diverged": False}])
 
     def variant_cell(seed, label, variant):
         ctx = context(seed)
@@ -568,12 +663,19 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
             if refine_by not in ctx["scores"]:
                 ctx["scores"][refine_by] = _refine_scores(profile, bundle, refine_by, seed, mem)
             scores, refine_cost = ctx["scores"][refine_by]
-        result = _rum.run_variant(variant, ctx["original"], bundle, ctx["forget"], scores, seed=seed,
-                                  progress_bar=False)
-        report = model_report(result.model, bundle, ctx["forget"], seed=seed)
         method = "rum" if variant.name == "rum" else variant.method
+        try:
+            result = _rum.run_variant(variant, ctx["original"], bundle, ctx["forget"], scores, seed=seed,
+                                      progress_bar=False)
+        except FloatingPointError:
+            if on_diverge == "raise":
+                raise
+            return pd.DataFrame([{"seed": seed, "label": label, "variant": variant.name, "method": method,
+                                  "refine_by": refine_by, "forget_set": forget_set, "tow": np.nan,
+                                  "mia_gap": np.nan, "tow_mia": np.nan, "steps": "", "diverged": True}])
+        report = model_report(result.model, bundle, ctx["forget"], seed=seed)
         r = row(seed, label, variant.name, method, result, report, ctx, refine_cost)
-        return pd.DataFrame([{**r, "steps": "+".join(s.method for s in result.steps)}])
+        return pd.DataFrame([{**r, "steps": "+".join(s.method for s in result.steps), "diverged": False}])
 
     frames = []
     jobs = [(s, None, None) for s in seeds] + [(s, lab, v) for s in seeds for lab, v in cells.items()]
@@ -582,7 +684,8 @@ def rum_runs(profile: Profile, cells: Mapping[str, object] | None = None, *, see
             config = {**base_config, "seed": seed, "cell": "retrain"}
             compute = partial(retrain_cell, seed)
         else:
-            config = {**base_config, "seed": seed, "cell": variant.as_dict(), "refine_by": refine_by}
+            config = {**base_config, "seed": seed, "cell": variant.as_dict(), "refine_by": refine_by,
+                      "on_diverge": on_diverge}
             compute = partial(variant_cell, seed, label, variant)
         if use_cache:
             frame = cached_frame("rum-cell", config, compute, depends=_RUM_DEPENDS)
@@ -609,10 +712,12 @@ def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, S
     forget set (``forget_set="tune"``: :func:`rum_forget_groups` with ``which="tune"``, disjoint from the
     reported one) or, where that set is unlike the reported one (:func:`rum_tuning_forget_set`), the reported
     set itself (``"report"``: then say so). Report the tuned cells on seeds disjoint from ``tune_seeds``.
+    A combination that diverges on any tuning seed (non-finite weights) is recorded as ``diverged`` and never
+    chosen; a row whose every combination diverges is an error.
 
     Returns:
         ``(tuned_cells, trials)``: label → the chosen Variant, and one row per (cell, combination) with the
-        mean ``metric`` and the combination's values.
+        mean ``metric`` (NaN when diverged), ``diverged`` and the combination's values.
     """
 
     combos = _rum.hparam_grid(grid)
@@ -621,15 +726,21 @@ def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, S
     trial_cells = {f"{label} #{i}": v.with_hparams(**combo)
                    for label, v in cells.items() for i, combo in enumerate(combos)}
     runs = rum_runs(profile, trial_cells, seeds=tune_seeds, refine_by=refine_by, forget_set=forget_set,
-                    progress_bar=progress_bar, use_cache=use_cache)
-    means = runs.groupby("label", sort=False)[metric].mean()
+                    on_diverge="record", progress_bar=progress_bar, use_cache=use_cache)
+    per_label = runs.groupby("label", sort=False)
+    diverged = per_label["diverged"].any()
+    means = per_label[metric].mean().where(~diverged)
     rows, tuned = [], {}
     for label, v in cells.items():
-        scores = [float(means[f"{label} #{i}"]) for i in range(len(combos))]
-        best = int(np.argmax(scores))
+        trials = [f"{label} #{i}" for i in range(len(combos))]
+        if bool(diverged[trials].all()):
+            raise ValueError(f"every configuration of {label!r} diverged on the tuning seeds: give the grid "
+                             f"smaller learning rates or fewer epochs")
+        scores = [float(means[t]) for t in trials]
+        best = int(np.argmax([-np.inf if np.isnan(v_) else v_ for v_ in scores]))
         tuned[label] = v.with_hparams(**combos[best])
-        rows += [{"label": label, "trial": i, **combos[i], metric: s, "chosen": i == best}
-                 for i, s in enumerate(scores)]
+        rows += [{"label": label, "trial": i, **combos[i], metric: sc, "diverged": bool(diverged[t]),
+                  "chosen": i == best} for i, (t, sc) in enumerate(zip(trials, scores, strict=True))]
     return tuned, pd.DataFrame(rows)
 
 

@@ -84,3 +84,59 @@ def test_unlearning_grid_labels_levels_and_resumes(smoke, monkeypatch):
     assert again.drop(columns="level").equals(grid[grid["level"] == "high"].drop(columns="level").reset_index(drop=True))
     with pytest.raises(ValueError, match="empty"):
         experiments.unlearning_grid(smoke, ["identity"], {}, seeds=[0])
+
+
+def _diverging(real_make, bad_lr):
+    """``unlearners.make`` whose unlearners raise the divergence error when built with ``lr == bad_lr``."""
+    def make(name, **hp):
+        if hp.get("lr") == bad_lr:
+            def diverge(*a, **k):
+                raise FloatingPointError(f"{name} diverged (test)")
+            return diverge
+        return real_make(name, **hp)
+    return make
+
+
+def test_tune_unlearners_chooses_the_best_mean_tow_of_equal_budgets(smoke):
+    """Guards against a tuning that scores against the wrong reference or picks other than the best: each
+    trial's ToW equals unlearning_runs' ToW for the same configuration and seed, and the chosen one is the
+    argmax of the mean over the tuning seeds."""
+    grid = {"finetune": {"lr": [0.01, 0.1]}, "neggrad": {"lr": [0.01, 0.05]}}
+    chosen, trials = experiments.tune_unlearners(smoke, grid, tune_seeds=[100, 101])
+    assert trials.groupby("method").size().to_dict() == {"finetune": 2, "neggrad": 2}
+    for method, group in trials.groupby("method"):
+        best = group.loc[group["tow"].idxmax()]
+        assert best["chosen"] and group["chosen"].sum() == 1
+        assert chosen[method] == {**smoke.method_hparams(method), "lr": best["lr"]}
+    spec = {"method": "finetune", **smoke.method_hparams("finetune"), "lr": 0.1}
+    direct = experiments.unlearning_runs(smoke, {"ft": spec}, seeds=[100, 101])
+    expected = direct.loc[direct["method"] == "ft", "tow"].mean()
+    got = trials.query("method == 'finetune' and lr == 0.1")["tow"].item()
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_tune_unlearners_records_divergence_and_never_chooses_it(smoke, monkeypatch):
+    """A diverging configuration is a losing one, recorded as such: never chosen, NaN score; when every
+    configuration of a method diverges the tuning refuses rather than return a default."""
+    monkeypatch.setattr(experiments.unlearners, "make", _diverging(experiments.unlearners.make, 0.5))
+    chosen, trials = experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.5, 0.01]}}, tune_seeds=[102],
+                                                 use_cache=False)
+    bad = trials[trials["lr"] == 0.5].iloc[0]
+    assert bad["diverged"] and np.isnan(bad["tow"]) and not bad["chosen"]
+    assert chosen["finetune"]["lr"] == 0.01
+    with pytest.raises(ValueError, match="every configuration of 'finetune' diverged"):
+        experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.5]}}, tune_seeds=[102], use_cache=False)
+
+
+def test_tune_unlearners_bad_inputs(smoke):
+    with pytest.raises(ValueError, match="same number of configurations"):
+        experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.01, 0.1]}, "neggrad": {"lr": [0.01]}},
+                                    tune_seeds=[100])
+    with pytest.raises(ValueError, match="among the reported seeds"):
+        experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.01]}}, tune_seeds=[0, 100])
+    with pytest.raises(ValueError, match="metric"):
+        experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.01]}}, tune_seeds=[100], metric="mia_gap")
+    with pytest.raises(ValueError, match="reference"):
+        experiments.tune_unlearners(smoke, {"retrain": {"lr": [0.01]}}, tune_seeds=[100])
+    with pytest.raises(ValueError):  # an unknown hyperparameter fails before any training
+        experiments.tune_unlearners(smoke, {"finetune": {"lrate": [0.01]}}, tune_seeds=[100])

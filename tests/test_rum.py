@@ -606,3 +606,27 @@ def test_proxy_refinement_is_oriented(smoke, proxy):
     low, _, high = rum.refine(forget, scores, 3)
     assert mem.scores[high].mean() > mem.scores[low].mean() + 0.2
     assert cost == smoke.train.epochs * len(bundle.train)  # one training run, no holdout
+
+
+def test_rum_tune_records_a_diverging_configuration_and_never_chooses_it(smoke, monkeypatch):
+    """Catches: one diverging learning rate in the grid crashing the whole tuning (the book's grid has rates
+    that diverge for some models), or a NaN mean winning the argmax."""
+    real = rum.run_variant
+
+    def run(variant, *a, **k):
+        if any(s.hparams.get("lr") == 0.5 for s in variant.steps):
+            raise FloatingPointError("diverged (test)")
+        return real(variant, *a, **k)
+
+    monkeypatch.setattr(rum, "run_variant", run)
+    cells = experiments.rum_cells(["finetune"], ["vanilla"], profile=smoke, include_rum=False)
+    tuned, trials = experiments.rum_tune(smoke, cells, {"lr": [0.5, 0.02]}, tune_seeds=[12], use_cache=False)
+    bad = trials[trials["lr"] == 0.5].iloc[0]
+    assert bad["diverged"] and np.isnan(bad["tow"]) and not bad["chosen"]
+    assert all(s.hparams["lr"] == 0.02 for s in tuned["finetune vanilla"].steps)
+    with pytest.raises(ValueError, match="every configuration"):
+        experiments.rum_tune(smoke, cells, {"lr": [0.5]}, tune_seeds=[12], use_cache=False)
+    with pytest.raises(FloatingPointError):  # outside tuning a divergence still stops the run
+        experiments.rum_runs(smoke, experiments.rum_cells(["finetune"], ["vanilla"], profile=smoke,
+                                                          include_rum=False, hparams={"finetune": {"lr": 0.5}}),
+                             seeds=[12], use_cache=False)

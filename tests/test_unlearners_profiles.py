@@ -15,7 +15,7 @@ import torch
 from rum_core import models, profiles, unlearners
 from rum_core.data import DataBundle, Split
 
-_SHAPES = {"digits": ((1, 8, 8), 10), "cifar10": ((3, 32, 32), 10)}
+_SHAPES = {"digits": ((1, 8, 8), 10), "mnist1d": ((1, 1, 40), 10), "cifar10": ((3, 32, 32), 10)}
 
 
 def _tiny_bundle(dataset: str, n: int = 12) -> DataBundle:
