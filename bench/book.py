@@ -7,11 +7,15 @@ the models that earlier ones trained), with the book's environment (one torch th
 and prints each chapter's execution time and the total. Nothing is written to the book's own build folder.
 
     .venv/bin/python bench/book.py [--profile small] [--keep-cache DIR] [--glue-out FILE] [--only STEM ...]
+                                   [--record FILE]
 
 ``--glue-out FILE`` also writes every value the chapters glued (myst-nb's ``glue``: the numbers and
 verdicts the prose cites) as JSON, chapter → name → text form, so that two versions of the code can be
 compared on the book's numbers: run it for each and diff the two files. ``--only 03_measuring`` runs just
 the chapters named (by file stem), e.g. to compare one chapter's values at the ``smoke`` profile.
+``--record FILE`` writes the timings as JSON (machine, cores, date, commit, profile, seconds per chapter and
+in all): ``rum_core/findings/measured/book_<profile>.json`` is such a record, which the memorization
+chapter cites to say why the default profile is what it is (:func:`rum_core.findings.memorization.book_time`).
 
 Wall times depend on the machine and on other load on its cores; the figures printed name the machine.
 """
@@ -19,10 +23,12 @@ Wall times depend on the machine and on other load on its cores; the figures pri
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -66,6 +72,8 @@ def main() -> None:
                         help="write the glued values of every chapter to this JSON file")
     parser.add_argument("--only", nargs="+", default=None, metavar="STEM",
                         help="run only these chapters (file stems, e.g. 03_measuring)")
+    parser.add_argument("--record", type=Path, default=None,
+                        help="write the timings (with the machine, date and commit) to this JSON file")
     args = parser.parse_args()
     selected = chapters()
     if args.only is not None:
@@ -74,12 +82,14 @@ def main() -> None:
             parser.error(f"--only: no chapter named {unknown}; the chapters are {[p.stem for p in selected]}")
         selected = [p for p in selected if p.stem in args.only]
     cache = args.keep_cache or Path(tempfile.mkdtemp(prefix="rum-bench-book-"))
+    cold = not (cache.exists() and any(cache.iterdir()))
     env = {"RUM_CACHE": str(cache), "RUM_PROFILE": args.profile, "RUM_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
     os.environ.update(env)  # the kernels inherit this environment
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
           f"profile {args.profile!r}; cache {cache} ({'given' if args.keep_cache else 'fresh, empty'})")
     total = 0.0
     glued: dict[str, dict[str, str]] = {}
+    seconds_by_chapter: dict[str, float] = {}
     try:
         for path in selected:
             nb = nbformat.read(path, as_version=4)
@@ -88,12 +98,22 @@ def main() -> None:
                            resources={"metadata": {"path": str(path.parent)}}).execute()
             seconds = time.perf_counter() - start
             total += seconds
+            seconds_by_chapter[path.stem] = round(seconds, 1)
             print(f"{path.name:32s} {seconds:7.1f} s", flush=True)
             glued[path.stem] = glued_values(nb)
     finally:
         if args.keep_cache is None:
             shutil.rmtree(cache, ignore_errors=True)
     print(f"{'whole book' if args.only is None else 'total':32s} {total:7.1f} s  ({total / 60:.1f} min)")
+    if args.record is not None:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=False).stdout.strip() or None
+        record = {"profile": args.profile, "machine": platform.machine(), "cpu_cores": os.cpu_count(),
+                  "date": datetime.date.today().isoformat(), "commit": commit, "cold_cache": cold,
+                  "whole_book": args.only is None, "chapters_s": seconds_by_chapter, "total_s": round(total, 1)}
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"timings recorded in {args.record}")
     if args.glue_out is not None:
         args.glue_out.write_text(json.dumps(glued, indent=1, sort_keys=True) + "\n")
         print(f"glued values: {sum(map(len, glued.values()))} in {args.glue_out}")

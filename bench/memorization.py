@@ -137,15 +137,8 @@ def main() -> None:
           f"throughput ({peak:.1f} GFLOP/s)")
 
     est = runs.scores
-    half = k // 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        a = mem.from_runs(runs.correct[:half], runs.included[:half]).scores
-        b = mem.from_runs(runs.correct[half:], runs.included[half:]).scores
-    ok = ~np.isnan(a) & ~np.isnan(b)
     print(f"estimate: mean {np.nanmean(est):.4f}, {np.mean(est == 0):.1%} exactly 0, {np.mean(est > 0.5):.1%} above "
-          f"0.5; split-half Spearman "
-          f"({half} vs {k - half} models) {spearmanr(a[ok], b[ok]).statistic:.3f}")
+          f"0.5; split-half Spearman ({k // 2} vs {k - k // 2} models) {runs.split_half_spearman():.3f}")
 
     if args.no_proxies:
         return

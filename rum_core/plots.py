@@ -15,7 +15,7 @@ from .validation import check_array, check_columns, check_frame, check_indices
 __all__ = ["image_grid", "grouped_bars", "tow_vs_cost", "histograms", "roc_curves", "rum_bars",
            "histogram_panels", "interval_dots", "umap_2d", "forget_retain_maps", "metric_by_level", "es_by_group",
            "scatter_panels", "roc_panels", "interval_dots_panels", "metric_by_level_panels",
-           "es_by_group_panels", "labelled_images"]
+           "es_by_group_panels", "labelled_images", "sequences_by_class"]
 
 
 def _axes(ax, figsize):
@@ -581,3 +581,52 @@ def labelled_images(images, labels, scores, *, class_names: Sequence[str], predi
         [f"{a}→{b}" for a, b in zip(classes["labels"], classes["predictions"], strict=True)]
     titles = [f"{head}  {score:.2f}" for head, score in zip(heads, scores, strict=True)]
     return image_grid(images, titles, ncols=ncols, size=size, suptitle=suptitle)
+
+
+def sequences_by_class(sequences, labels, *, class_names: Sequence[str], per_class: int = 3, ncols: int = 5,
+                       size: float = 1.8, suptitle: str | None = None):
+    """One panel per class with the first ``per_class`` sequences of that class drawn as lines (value against
+    position), e.g. MNIST-1D's 1-D "digits"; ``sequences`` is (N, L), or (N, 1, 1, L) as the datasets store
+    them. A class with fewer sequences shows those it has; a class with none gets an empty, titled panel.
+
+    Raises:
+        TypeError / ValueError: ``sequences`` not (N, L) or (N, 1, 1, L) finite numbers, ``labels`` not one
+            class index per sequence within ``class_names``, ``per_class`` / ``ncols`` not positive integers.
+    """
+    from .validation import check_int, check_labels
+
+    arr = _sequences(sequences)
+    y = check_labels("labels", labels)
+    if len(y) != len(arr):
+        raise ValueError(f"labels has {len(y)} entries for {len(arr)} sequences")
+    if isinstance(class_names, str) or not isinstance(class_names, Sequence) or not class_names:
+        raise TypeError(f"class_names must be a non-empty sequence of names, got {class_names!r}")
+    if y.min() < 0 or y.max() >= len(class_names):
+        raise ValueError(f"labels must lie in [0, {len(class_names)}) (one per class name), got {y.min()} … {y.max()}")
+    per_class, ncols = check_int("per_class", per_class, low=1), check_int("ncols", ncols, low=1)
+    n_classes = len(class_names)
+    nrows = -(-n_classes // ncols)
+    fig, axes = plt.subplots(nrows, min(ncols, n_classes), figsize=(size * min(ncols, n_classes), size * 0.8 * nrows),
+                             sharex=True, sharey=True, layout="constrained", squeeze=False)
+    position = np.arange(arr.shape[1])
+    for c, ax in enumerate(axes.flat):
+        if c >= n_classes:
+            ax.set_visible(False)
+            continue
+        for k, i in enumerate(np.flatnonzero(y == c)[:per_class]):
+            ax.plot(position, arr[i], linewidth=1.0, color=plt.cm.tab10(k % 10))
+        ax.set_title(str(class_names[c]), fontsize=9)
+        ax.tick_params(labelsize=7)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    return fig
+
+
+def _sequences(sequences) -> np.ndarray:
+    """``sequences`` as an (N, L) float array: (N, L) as given, or (N, 1, 1, L) (one channel, height 1)."""
+    arr = np.asarray(sequences.detach().cpu() if hasattr(sequences, "detach") else sequences)
+    if arr.ndim == 4 and arr.shape[1:3] == (1, 1):
+        arr = arr[:, 0, 0, :]
+    if arr.ndim != 2:
+        raise ValueError(f"sequences must be (N, L) or (N, 1, 1, L), got shape {arr.shape}")
+    return check_array("sequences", arr, 2)

@@ -148,3 +148,28 @@ def test_roc_curves_draws_the_validated_arrays_not_the_raw_inputs():
 def test_figures_take_a_single_metric_name_as_one_column():
     fig = plots.grouped_bars(_runs(), group="method", metrics="tow")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["tow"]
+
+
+def test_sequences_by_class_draws_the_first_sequences_of_each_class():
+    """Each class panel holds its first ``per_class`` sequences (in order, exact values); a class without
+    sequences gets an empty titled panel; (N, 1, 1, L) is read like (N, L)."""
+    x = np.arange(7 * 5, dtype=float).reshape(7, 1, 1, 5)
+    y = np.array([0, 1, 0, 0, 1, 0, 1])
+    fig = plots.sequences_by_class(x, y, class_names=["a", "b", "c"], per_class=2, ncols=2)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["a", "b", "c"]
+    np.testing.assert_array_equal(axes[0].lines[0].get_ydata(), x[0, 0, 0])
+    np.testing.assert_array_equal(axes[0].lines[1].get_ydata(), x[2, 0, 0])
+    assert [len(ax.lines) for ax in axes] == [2, 2, 0]
+
+
+def test_sequences_by_class_refuses_bad_input():
+    x = np.zeros((3, 5))
+    with pytest.raises(ValueError, match=r"\(N, L\) or \(N, 1, 1, L\)"):
+        plots.sequences_by_class(np.zeros((3, 2, 1, 5)), [0, 1, 0], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="labels must lie"):
+        plots.sequences_by_class(x, [0, 1, 2], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="labels has 2 entries"):
+        plots.sequences_by_class(x, [0, 1], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="NaN"):
+        plots.sequences_by_class(np.full((3, 5), np.nan), [0, 1, 0], class_names=["a", "b"])

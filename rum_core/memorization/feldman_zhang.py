@@ -157,6 +157,24 @@ class MemorizationRuns:
         """(K,) test accuracy of each model."""
         return self.test_correct.mean(axis=1)
 
+    def split_half_spearman(self) -> float:
+        """How reproducible the estimate is: the Spearman rank correlation between the estimates from the
+        first and from the second half of the K models, over the examples both halves can score (each was
+        left out by at least one model of each half). Near 1: the ranking, which the forget sets use, does
+        not depend on which models were trained. NaN when fewer than 3 examples are scored by both halves.
+        """
+        from scipy.stats import spearmanr
+
+        half = self.n_models // 2
+        with warnings.catch_warnings():  # an example in every model of a half gets NaN: dropped below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            a = from_runs(self.correct[:half], self.included[:half]).scores
+            b = from_runs(self.correct[half:], self.included[half:]).scores
+        ok = ~np.isnan(a) & ~np.isnan(b)
+        if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+            return float("nan")
+        return float(spearmanr(a[ok], b[ok]).statistic)
+
     def to_scores(self) -> MemorizationScores:
         """The estimate as :class:`MemorizationScores`; its cost counts every model's epochs over its subset."""
         epochs = int(self.config["train"]["epochs"])
