@@ -106,7 +106,8 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
     print(f"{'whole book' if args.only is None else 'total':32s} {total:7.1f} s  ({total / 60:.1f} min)")
     if args.record is not None:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+        # the commit measured, "+" when the working tree had uncommitted changes on top of it
+        commit = subprocess.run(["git", "describe", "--always", "--dirty=+"], cwd=ROOT, capture_output=True,
                                 text=True, check=False).stdout.strip() or None
         record = {"profile": args.profile, "machine": platform.machine(), "cpu_cores": os.cpu_count(),
                   "date": datetime.date.today().isoformat(), "commit": commit, "cold_cache": cold,

@@ -350,6 +350,12 @@ def _targets() -> dict[str, tuple[str, Callable]]:
         "experiments.rum_tune(tune_seeds)": ("seeds", lambda b: _without_work(
             experiments.rum_tune, smoke, experiments.rum_cells(["finetune"], ["vanilla"], include_rum=False),
             {"lr": [0.1]}, tune_seeds=b)),
+        "experiments.tune_unlearners(tune_seeds)": ("seeds", lambda b: _without_work(
+            experiments.tune_unlearners, smoke, {"finetune": {"lr": [0.1]}}, tune_seeds=b)),
+        "experiments.tune_unlearners(grid)": ("mapping", lambda b: _without_work(
+            experiments.tune_unlearners, smoke, b, tune_seeds=[100])),
+        "experiments.tune_unlearners(metric)": ("choice", lambda b: _without_work(
+            experiments.tune_unlearners, smoke, {"finetune": {"lr": [0.1]}}, tune_seeds=[100], metric=b)),
         "experiments.rum_cells(methods)": ("choice", lambda b: experiments.rum_cells([b])),
         "experiments.rum_forget_set(which)": ("choice", lambda b: experiments.rum_forget_set(smoke, scores, b)),
         "experiments.es_forget_sets(level)": ("choice", lambda b: _without_work(experiments.es_forget_sets, smoke, b)),
@@ -519,6 +525,13 @@ def _memorization_rum_targets() -> dict[str, tuple[str, Callable]]:
             tuning, b, [0], _FRAME)),
         "findings.rum_table.selection_findings(sel)": ("frame", lambda b: fr.selection_findings(b, _FRAME)),
         "findings.rum_table.proxy_findings(proxy_runs)": ("mapping", lambda b: fr.proxy_findings(b, "fuzz")),
+        "findings.memorization.tail_comparison(n_models)": ("int", lambda b: _without_work(
+            fm.tail_comparison, smoke, b)),
+        "findings.memorization.book_time(profile_name)": ("name", lambda b: fm.book_time(b)),
+        "plots.sequences_by_class(labels)": ("labels", lambda b: plots.sequences_by_class(
+            np.zeros((N, 5)), b, class_names=names)),
+        "plots.sequences_by_class(per_class)": ("int", lambda b: plots.sequences_by_class(
+            np.zeros((N, 5)), _LAB, class_names=names, per_class=b)),
         "plots.labelled_images(scores)": ("values", lambda b: plots.labelled_images(
             images, _LAB, b, class_names=names)),
         "plots.labelled_images(labels)": ("labels", lambda b: plots.labelled_images(
@@ -566,6 +579,7 @@ NOT_FUZZED: dict[str, str] = {
               "fuzzed here", "experiments.load_data", "experiments.original_model", "experiments.random_forget_sets",
               "experiments.memorization_scores", "experiments.estimate_for_profile", "experiments.rum_forget_groups",
               "experiments.rum_tuning_forget_set", "experiments.unlearning_grid", "memorization.proxy_scores.proxies",
+              "findings.memorization.comparison_model_count",
               "memorization.proxy_scores.default_holdout_train"),
     **_reason("the book's myst-nb renderer plugin (tests/test_notebook.py)", "notebook.BookRenderer"),
     **_reason("a result container a findings function fills (never built from user input)",

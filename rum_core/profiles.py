@@ -171,7 +171,9 @@ PROFILES: dict[str, Profile] = {
             "finetune": {"epochs": 10, "lr": 0.03},
             "l1_sparse": {"epochs": 10, "lr": 0.03, "alpha": 2e-3},
             "neggrad": {"epochs": 5, "lr": 0.003},
-            "neggrad_plus": {"epochs": 5, "lr": 0.03, "alpha": 0.9},
+            # 0.03 won the tuning (random forget sets), but 0.03 and 0.01 diverge on ES-controlled forget sets of
+            # the entanglement chapter: the largest candidate that does not, 0.003, is used
+            "neggrad_plus": {"epochs": 5, "lr": 0.003, "alpha": 0.9},
             "random_label": {"epochs": 5, "lr": 0.01},
             "salun": {"epochs": 10, "lr": 0.01},
             "scrub": {"epochs": 5, "lr": 0.01, "msteps": 2},

@@ -348,3 +348,81 @@ def test_proxy_comparison_refuses_a_frame_of_another_training_set():
         fm.proxy_comparison(runs, no_time, TrainConfig(epochs=4, lr=0.1), 2)
     with pytest.raises(TypeError, match="train"):
         fm.proxy_comparison(runs, _proxies(ORIENTED), {"epochs": 4}, 2)
+
+
+# ----------------------------------------------------------------------------- digits against MNIST-1D
+_HALVES = np.array([[1, 1, 0, 0], [0, 0, 1, 1]] * 2, bool)  # every example in 2 of 4 models, 1 per half
+
+
+def _scored_runs(scores_by_example) -> MemorizationRuns:
+    """4 models over 4 examples (design :data:`_HALVES`) whose estimate is ``scores_by_example`` (each 0 or 1):
+    1 = right when trained on it, wrong otherwise; 0 = always right."""
+    s = np.asarray(scores_by_example, bool)
+    correct = _HALVES | ~s[None, :]
+    return _runs(correct, _HALVES)
+
+
+def test_tail_comparison_shares_and_verdicts_by_hand(monkeypatch):
+    """Digits: every estimate 0; MNIST-1D: half at 0, half at 1. Shares by hand; the tail is thicker; 50% above
+    0.5 is outside 3-40%, so the criteria are not met. Also guards the profile each dataset is estimated with:
+    the chapter's own where it uses that dataset, else the comparison profile."""
+    from rum_core import experiments, profiles
+
+    smoke = profiles.get_profile("smoke")
+    seen = {}
+
+    def fake(p, k):
+        seen[p.dataset] = (p.name, k)
+        return _scored_runs([0, 0, 0, 0] if p.dataset == "digits" else [1, 0, 1, 0])
+
+    monkeypatch.setattr(experiments, "estimate_for_profile", fake)
+    values, table = fm.tail_comparison(smoke, 20)
+    assert seen == {"digits": ("smoke", 20), "mnist1d": ("mnist1d", 20)}
+    assert values["cmp_zero_digits"] == 100 and values["cmp_above_digits"] == 0
+    assert values["cmp_zero_mnist1d"] == 50 and values["cmp_above_mnist1d"] == 50
+    assert values["cmp_tail_verdict"] == "thicker" and values["cmp_criteria"] == "does not meet"
+    assert table.loc["MNIST-1D", "exactly 0 %"] == 50 and list(table.index) == ["digits", "MNIST-1D"]
+
+    monkeypatch.setattr(experiments, "estimate_for_profile",
+                        lambda p, k: _scored_runs([1, 0, 0, 0] if p.dataset == "mnist1d" else [0, 0, 0, 0]))
+    values, _ = fm.tail_comparison(profiles.get_profile("mnist1d"), 10)
+    assert values["cmp_above_mnist1d"] == 25 and values["cmp_zero_mnist1d"] == 75
+    assert values["cmp_criteria"] == "does not meet"  # 75% exactly 0 is above the 50% allowed
+
+
+def test_comparison_model_count_caps_and_rounds_to_the_balanced_design():
+    from rum_core import profiles
+
+    assert fm.comparison_model_count(profiles.get_profile("small")) == fm.COMPARISON_MODELS
+    assert fm.comparison_model_count(profiles.get_profile("smoke")) == 20
+    assert fm.comparison_model_count(profiles.get_profile("smoke", memorization_models=37)) == 30
+    with pytest.raises(ValueError, match="memorization_models=None"):
+        fm.comparison_model_count(profiles.get_profile("paper"))
+
+
+def test_split_half_spearman_compares_the_two_halves_of_the_models():
+    """Half A (models 0, 1) and half B (models 2, 3) each score every example once in and once out; identical
+    halves correlate 1, reversed halves -1, constant halves give NaN (no ranking to compare)."""
+    def runs(a, b):  # a, b: per-example (correct when in, correct when out) in each half
+        correct = np.zeros((4, 4), bool)
+        for half, pairs in ((0, a), (2, b)):
+            for i, (when_in, when_out) in enumerate(pairs):
+                correct[half + (0 if i < 2 else 1), i] = when_in
+                correct[half + (1 if i < 2 else 0), i] = when_out
+        return _runs(correct, _HALVES)
+
+    ranked = [(1, 0), (1, 1), (0, 1), (1, 1)]  # estimates 1, 0, -1, 0
+    assert runs(ranked, ranked).split_half_spearman() == pytest.approx(1.0)
+    assert runs(ranked, [(0, 1), (1, 1), (1, 0), (1, 1)]).split_half_spearman() == pytest.approx(-1.0)
+    assert np.isnan(runs([(1, 1)] * 4, ranked).split_half_spearman())
+
+
+def test_book_time_reads_the_recorded_cold_book_and_judges_it_against_the_budget():
+    values = fm.book_time("mnist1d")
+    assert values["book_minutes"] > 0 and "CPU cores" in values["book_machine"]
+    assert values["book_verdict"] == ("within" if values["book_minutes"] <= fm.BOOK_BUDGET_MINUTES else "over")
+    assert "profile 'small'" in values["book_default"]
+    with pytest.raises(ValueError, match="no recorded book time for profile 'nosuch'"):
+        fm.book_time("nosuch")
+    with pytest.raises(ValueError, match="profile's name"):
+        fm.book_time("../../cli")

@@ -10,20 +10,23 @@ table the chapter shows beside them:
 * :func:`difficulty_by_level` — the paper's second finding (more memorized forget set → lower ToW), checked
   method by method;
 * :func:`group_entanglement` / :func:`entanglement_findings` — the ES of the memorization groups;
-* :func:`proxy_comparison` — the one-run proxies against the estimate, and what they cost.
+* :func:`proxy_comparison` — the one-run proxies against the estimate, and what they cost;
+* :func:`tail_comparison` / :func:`book_time` — digits against MNIST-1D, and why digits is the default.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from .. import experiments, memorization, models, partition, unlearners
+from .. import experiments, memorization, models, partition, profiles, unlearners
 from ..memorization import MemorizationRuns
 from ..partition import MEMORIZATION_LEVELS
 from ..stats import summarize
@@ -32,7 +35,8 @@ from ..validation import check_array, check_columns, check_frame, check_int, che
 
 __all__ = ["estimate_summary", "ranking_stability", "Extremes", "extreme_examples", "per_class_memorization",
            "difficulty_by_level", "group_entanglement", "entanglement_findings", "proxy_comparison",
-           "STABILITY_MODEL_COUNTS", "PAPER_PROXY_RHO"]
+           "STABILITY_MODEL_COUNTS", "PAPER_PROXY_RHO", "tail_comparison", "comparison_model_count", "book_time",
+           "COMPARISON_MODELS", "COMPARISON_PROFILES", "MAX_SHARE_ZERO", "SHARE_ABOVE_HALF", "BOOK_BUDGET_MINUTES"]
 
 #: The model counts :func:`ranking_stability` re-estimates from (those below K, and K itself).
 STABILITY_MODEL_COUNTS = (10, 20, 50, 100, 200, 500)
@@ -462,3 +466,100 @@ def proxy_comparison(runs: MemorizationRuns, proxies: pd.DataFrame, train: Train
         if proxies.attrs["seconds"] / runs.seconds > 3 * grad_evals["one run"] / grad_evals["estimate"]
         else "about as favourable as",
     }, table
+
+
+# ------------------------------------------------------------------------------- which dataset is the default
+#: How many models the side-by-side estimate of :func:`tail_comparison` trains per dataset, at most.
+COMPARISON_MODELS = 100
+
+#: The profile that stands for each dataset in :func:`tail_comparison` (unless the chapter's own profile
+#: uses that dataset), and how the chapter names it.
+COMPARISON_PROFILES = {"digits": "small", "mnist1d": "mnist1d"}
+DATASET_NAMES = {"digits": "digits", "mnist1d": "MNIST-1D"}
+
+#: What the issue that introduced MNIST-1D asked of a default where memorization is visible: at most this
+#: share of estimates exactly 0, and a share above 0.5 within this range; and the whole book from a cold
+#: cache within this many minutes on 2 CPU cores.
+MAX_SHARE_ZERO = 0.5
+SHARE_ABOVE_HALF = (0.03, 0.40)
+BOOK_BUDGET_MINUTES = 10.0
+
+
+def comparison_model_count(profile) -> int:
+    """The number of models :func:`tail_comparison` trains per dataset: the profile's own count capped at
+    :data:`COMPARISON_MODELS`, rounded down to a multiple of 10 (the balanced design at ratio 0.7 needs one),
+    at least 10."""
+    k = min(int(profile.memorization_model_count()), COMPARISON_MODELS)
+    return max(10, k // 10 * 10)
+
+
+def tail_comparison(profile, n_models: int) -> tuple[dict[str, int | float | str], pd.DataFrame]:
+    """Digits against MNIST-1D: the memorization estimate of each from ``n_models`` models (each dataset with
+    the profile in :data:`COMPARISON_PROFILES`, or ``profile`` itself where it uses that dataset), same K and
+    design for both so that their shares are comparable (fewer models → more estimates exactly 0).
+
+    Returns ``(values, table)``; the table has one row per dataset: model, training examples, models' test
+    accuracy, share of estimates exactly 0, share above 0.5, share in the "medium" band 0.25–0.75 and the
+    split-half Spearman correlation (:meth:`~rum_core.memorization.MemorizationRuns.split_half_spearman`).
+    The values, in order: ``cmp_K``; per dataset key ``d`` (``digits``, ``mnist1d``) ``cmp_zero_d`` /
+    ``cmp_above_d`` / ``cmp_medium_d`` (%), ``cmp_acc_d`` (%), ``cmp_rho_d``; ``cmp_tail_verdict``
+    ("thicker" when MNIST-1D has both fewer estimates at 0 and more above 0.5 than digits, else "not
+    thicker"), ``cmp_criteria`` ("meets" / "does not meet": MNIST-1D's shares against
+    :data:`MAX_SHARE_ZERO` and :data:`SHARE_ABOVE_HALF`) and those thresholds in %: ``cmp_max_zero``,
+    ``cmp_above_low``, ``cmp_above_high``.
+    """
+    n_models = check_int("n_models", n_models, low=2)
+    values: dict[str, int | float | str] = {"cmp_K": n_models}
+    rows, shares = [], {}
+    for key, name in COMPARISON_PROFILES.items():
+        p = profile if profile.dataset == key else profiles.get_profile(name)
+        runs = experiments.estimate_for_profile(p, n_models)
+        s = runs.scores
+        shares[key] = (float(np.mean(s == 0)), float(np.mean(s > 0.5)))
+        row = {"dataset": DATASET_NAMES[key], "model": f"{p.model} {p.model_kwargs}", "training examples": len(s),
+               "test accuracy %": 100 * float(runs.test_accuracy.mean()), "exactly 0 %": 100 * shares[key][0],
+               "above 0.5 %": 100 * shares[key][1],
+               "0.25–0.75 %": 100 * float(np.mean((s >= 0.25) & (s <= 0.75))),
+               "split-half Spearman": runs.split_half_spearman()}
+        rows.append(row)
+        values.update({f"cmp_zero_{key}": row["exactly 0 %"], f"cmp_above_{key}": row["above 0.5 %"],
+                       f"cmp_medium_{key}": row["0.25–0.75 %"], f"cmp_acc_{key}": row["test accuracy %"],
+                       f"cmp_rho_{key}": row["split-half Spearman"]})
+    (zero_d, above_d), (zero_m, above_m) = shares["digits"], shares["mnist1d"]
+    values["cmp_tail_verdict"] = "thicker" if zero_m < zero_d and above_m > above_d else "not thicker"
+    low, high = SHARE_ABOVE_HALF
+    values["cmp_criteria"] = "meets" if zero_m <= MAX_SHARE_ZERO and low <= above_m <= high else "does not meet"
+    values.update(cmp_max_zero=100 * MAX_SHARE_ZERO, cmp_above_low=100 * low, cmp_above_high=100 * high)
+    return values, pd.DataFrame(rows).set_index("dataset")
+
+
+def book_time(profile_name: str = "mnist1d") -> dict[str, int | float | str]:
+    """The recorded cold-cache time of the whole book at profile ``profile_name``: the measurement
+    ``bench/book.py --profile NAME --record`` wrote to ``rum_core/findings/measured/book_NAME.json`` (the
+    chapter cannot time the whole book from inside it). Returns ``book_minutes``, ``book_machine`` (e.g.
+    "x86_64, 2 CPU cores"), ``book_date``, ``book_commit``, ``book_budget`` (:data:`BOOK_BUDGET_MINUTES`),
+    ``book_verdict`` ("within" / "over" the budget) and ``book_default``: the dataset (and name) of the
+    default profile, :data:`rum_core.profiles.DEFAULT_PROFILE`.
+
+    Raises:
+        ValueError: no record for that profile, or a record that is not a whole-book, cold-cache run.
+    """
+    if not isinstance(profile_name, str) or not profile_name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"profile_name must be a profile's name (letters, digits, '_', '-'), got {profile_name!r}")
+    source = resources.files(__package__).joinpath("measured", f"book_{profile_name}.json")
+    if not source.is_file():
+        raise ValueError(f"no recorded book time for profile {profile_name!r} (bench/book.py --profile "
+                         f"{profile_name} --record rum_core/findings/measured/book_{profile_name}.json)")
+    record = json.loads(source.read_text())
+    missing = {"total_s", "machine", "cpu_cores", "date", "commit", "whole_book", "cold_cache"} - set(record)
+    if missing:
+        raise ValueError(f"{source.name} lacks {sorted(missing)}: not a bench/book.py --record file")
+    if not (record["whole_book"] and record["cold_cache"]):
+        raise ValueError(f"{source.name} records part of the book or a warm cache, not the whole book from a "
+                         f"cold cache")
+    minutes = float(record["total_s"]) / 60
+    default = profiles.get_profile(profiles.DEFAULT_PROFILE)
+    return {"book_minutes": minutes, "book_machine": f"{record['machine']}, {record['cpu_cores']} CPU cores",
+            "book_date": str(record["date"]), "book_commit": str(record["commit"]),  # "+": uncommitted changes on top
+            "book_budget": BOOK_BUDGET_MINUTES, "book_verdict": "within" if minutes <= BOOK_BUDGET_MINUTES else "over",
+            "book_default": f"{DATASET_NAMES.get(default.dataset, default.dataset)} (profile {default.name!r})"}
