@@ -44,8 +44,8 @@ from .validation import check_frame, check_int, check_seeds
 __all__ = ["load_data", "original_model", "unlearning_runs", "unlearning_grid", "ForgetSetFn",
            "random_forget_sets", "RUM_METHODS", "RUM_VARIANTS", "memorization_scores", "RUM_FORGET_SETS",
            "rum_forget_groups", "rum_forget_set", "rum_tuning_forget_set",
-           "rum_cells", "rum_runs", "rum_tune", "tune_unlearners", "TUNING_METRICS", "rum_table", "rum_selection", "estimate_for_profile",
-           "es_forget_sets", "memorization_forget_sets"]
+           "rum_cells", "rum_runs", "rum_tune", "tune_unlearners", "TUNING_METRICS", "rum_table", "rum_selection",
+           "estimate_for_profile", "es_forget_sets", "memorization_forget_sets"]
 
 # Everything a cached experiment result depends on: a change to any of these recomputes it.
 _DEPENDS = ("data", "models", "training", "unlearners", "metrics", "partition", "experiments", "profiles")
@@ -167,6 +167,22 @@ def _reference(profile: Profile, bundle, seed: int, forget_sets: ForgetSetFn, pr
 TUNING_METRICS = ("tow", "tow_mia")
 
 
+def _best_trial(what: str, means: pd.Series, diverged: pd.Series) -> tuple[int, list[float]]:
+    """The tuning rule both tunings share: ``(index of the best trial, per-trial scores)`` from the trials'
+    mean metric and whether each diverged on any seed. A diverged trial scores NaN (even where some seeds
+    finished) and is never chosen; ties go to the earlier trial.
+
+    Raises:
+        ValueError: every trial of ``what`` diverged.
+    """
+    diverged = diverged.astype(bool).to_numpy()
+    if diverged.all():
+        raise ValueError(f"every configuration of {what!r} diverged on the tuning seeds: try smaller learning "
+                         f"rates or fewer epochs")
+    scores = np.where(diverged, np.nan, means.to_numpy(dtype=float))
+    return int(np.argmax(np.where(diverged, -np.inf, scores))), [float(v) for v in scores]
+
+
 def tune_unlearners(profile: Profile, grid: Mapping[str, Mapping[str, Sequence]], *, tune_seeds: Sequence[int],
                     metric: str = "tow", progress_bar: bool | None = None, use_cache: bool = True
                     ) -> tuple[dict[str, dict], pd.DataFrame]:
@@ -182,7 +198,7 @@ def tune_unlearners(profile: Profile, grid: Mapping[str, Mapping[str, Sequence]]
     seed (the unlearner's :class:`FloatingPointError`: non-finite weights) is recorded as ``diverged`` and
     never chosen; if every combination of a method diverges, that is an error, not a silent default.
 
-    This is how the ``mnist1d`` profile's unlearning hyperparameters were chosen (``bench/tune.py``).
+    This is how the ``mnist1d`` profile's unlearning hyperparameters were chosen (``bench/tune_unlearners.py``).
 
     Returns:
         ``(chosen, trials)``: method → its full chosen hyperparameters (the profile's, updated with the winning
@@ -235,13 +251,9 @@ def tune_unlearners(profile: Profile, grid: Mapping[str, Mapping[str, Sequence]]
     for m, candidates in specs.items():
         per_trial = runs[runs["method"] == m].groupby("trial")
         diverged = per_trial["diverged"].any()
-        means = per_trial[metric].mean().where(~diverged)
-        if bool(diverged.all()):
-            raise ValueError(f"every configuration of {m!r} diverged on the tuning seeds: try smaller learning "
-                             f"rates or fewer epochs")
-        best = int(means.fillna(-np.inf).to_numpy().argmax())
+        best, scores = _best_trial(m, per_trial[metric].mean(), diverged)
         chosen[m] = candidates[best]
-        rows += [{"method": m, "trial": i, **combos[m][i], metric: float(means[i]), "diverged": bool(diverged[i]),
+        rows += [{"method": m, "trial": i, **combos[m][i], metric: scores[i], "diverged": bool(diverged[i]),
                   "chosen": i == best} for i in range(len(candidates))]
     return chosen, pd.DataFrame(rows)
 
@@ -573,13 +585,10 @@ class _RumContexts:
 
     def __call__(self, seed: int) -> dict:
         if seed not in self.contexts:
-            p, bundle, forget = self.profile, self.bundle, self.forget
-            original, _ = original_model(p, seed, progress_bar=self.progress_bar)
-            reference = unlearners.make("retrain", **p.method_hparams("retrain"))(
-                original, bundle, forget, seed=seed, progress_bar=self.progress_bar)
+            original, forget, reference, report = _reference(
+                self.profile, self.bundle, seed, lambda _bundle, _seed: self.forget, self.progress_bar)
             self.contexts[seed] = {"original": original, "forget": forget, "reference": reference,
-                                   "report": model_report(reference.model, bundle, forget, seed=seed),
-                                   "levels": self.levels, "scores": {}}
+                                   "report": report, "levels": self.levels, "scores": {}}
         return self.contexts[seed]
 
 
@@ -728,19 +737,14 @@ def rum_tune(profile: Profile, cells: Mapping[str, object], grid: Mapping[str, S
     runs = rum_runs(profile, trial_cells, seeds=tune_seeds, refine_by=refine_by, forget_set=forget_set,
                     on_diverge="record", progress_bar=progress_bar, use_cache=use_cache)
     per_label = runs.groupby("label", sort=False)
-    diverged = per_label["diverged"].any()
-    means = per_label[metric].mean().where(~diverged)
+    diverged, means = per_label["diverged"].any(), per_label[metric].mean()
     rows, tuned = [], {}
     for label, v in cells.items():
         trials = [f"{label} #{i}" for i in range(len(combos))]
-        if bool(diverged[trials].all()):
-            raise ValueError(f"every configuration of {label!r} diverged on the tuning seeds: give the grid "
-                             f"smaller learning rates or fewer epochs")
-        scores = [float(means[t]) for t in trials]
-        best = int(np.argmax([-np.inf if np.isnan(v_) else v_ for v_ in scores]))
+        best, scores = _best_trial(label, means[trials], diverged[trials])
         tuned[label] = v.with_hparams(**combos[best])
-        rows += [{"label": label, "trial": i, **combos[i], metric: sc, "diverged": bool(diverged[t]),
-                  "chosen": i == best} for i, (t, sc) in enumerate(zip(trials, scores, strict=True))]
+        rows += [{"label": label, "trial": i, **combos[i], metric: scores[i], "diverged": bool(diverged[t]),
+                  "chosen": i == best} for i, t in enumerate(trials)]
     return tuned, pd.DataFrame(rows)
 
 

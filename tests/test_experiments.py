@@ -86,14 +86,19 @@ def test_unlearning_grid_labels_levels_and_resumes(smoke, monkeypatch):
         experiments.unlearning_grid(smoke, ["identity"], {}, seeds=[0])
 
 
-def _diverging(real_make, bad_lr):
-    """``unlearners.make`` whose unlearners raise the divergence error when built with ``lr == bad_lr``."""
+def _diverging(real_make, bad_lr, bad_seed=None):
+    """``unlearners.make`` whose unlearners built with ``lr == bad_lr`` raise the divergence error (on
+    ``bad_seed`` only, when given)."""
     def make(name, **hp):
-        if hp.get("lr") == bad_lr:
-            def diverge(*a, **k):
+        unlearner = real_make(name, **hp)
+        if hp.get("lr") != bad_lr:
+            return unlearner
+
+        def run(*a, seed=0, **k):
+            if bad_seed is None or seed == bad_seed:
                 raise FloatingPointError(f"{name} diverged (test)")
-            return diverge
-        return real_make(name, **hp)
+            return unlearner(*a, seed=seed, **k)
+        return run
     return make
 
 
@@ -116,14 +121,17 @@ def test_tune_unlearners_chooses_the_best_mean_tow_of_equal_budgets(smoke):
 
 
 def test_tune_unlearners_records_divergence_and_never_chooses_it(smoke, monkeypatch):
-    """A diverging configuration is a losing one, recorded as such: never chosen, NaN score; when every
+    """A diverging configuration is a losing one, recorded as such: never chosen, NaN score even though it
+    finished on the other seed (its mean over the finished seed alone must not count); when every
     configuration of a method diverges the tuning refuses rather than return a default."""
-    monkeypatch.setattr(experiments.unlearners, "make", _diverging(experiments.unlearners.make, 0.5))
-    chosen, trials = experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.5, 0.01]}}, tune_seeds=[102],
+    real = experiments.unlearners.make
+    monkeypatch.setattr(experiments.unlearners, "make", _diverging(real, 0.5, bad_seed=103))
+    chosen, trials = experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.5, 0.01]}}, tune_seeds=[102, 103],
                                                  use_cache=False)
     bad = trials[trials["lr"] == 0.5].iloc[0]
     assert bad["diverged"] and np.isnan(bad["tow"]) and not bad["chosen"]
     assert chosen["finetune"]["lr"] == 0.01
+    monkeypatch.setattr(experiments.unlearners, "make", _diverging(real, 0.5))
     with pytest.raises(ValueError, match="every configuration of 'finetune' diverged"):
         experiments.tune_unlearners(smoke, {"finetune": {"lr": [0.5]}}, tune_seeds=[102], use_cache=False)
 

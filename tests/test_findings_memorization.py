@@ -355,11 +355,16 @@ _HALVES = np.array([[1, 1, 0, 0], [0, 0, 1, 1]] * 2, bool)  # every example in 2
 
 
 def _scored_runs(scores_by_example) -> MemorizationRuns:
-    """4 models over 4 examples (design :data:`_HALVES`) whose estimate is ``scores_by_example`` (each 0 or 1):
-    1 = right when trained on it, wrong otherwise; 0 = always right."""
-    s = np.asarray(scores_by_example, bool)
-    correct = _HALVES | ~s[None, :]
-    return _runs(correct, _HALVES)
+    """4 models over 4 examples (design :data:`_HALVES`: each example in 2 models, out of 2) whose estimate is
+    ``scores_by_example`` (each 0, 0.5 or 1): always right when trained on it, and right in 2, 1 or 0 of the
+    2 models that left it out."""
+    correct = _HALVES.copy()
+    for i, score in enumerate(scores_by_example):
+        out = np.flatnonzero(~_HALVES[:, i])
+        correct[out[:round(2 * (1 - score))], i] = True
+    runs = _runs(correct, _HALVES)
+    np.testing.assert_allclose(runs.scores, scores_by_example)
+    return runs
 
 
 def test_tail_comparison_shares_and_verdicts_by_hand(monkeypatch):
@@ -388,6 +393,21 @@ def test_tail_comparison_shares_and_verdicts_by_hand(monkeypatch):
     values, _ = fm.tail_comparison(profiles.get_profile("mnist1d"), 10)
     assert values["cmp_above_mnist1d"] == 25 and values["cmp_zero_mnist1d"] == 75
     assert values["cmp_criteria"] == "does not meet"  # 75% exactly 0 is above the 50% allowed
+
+
+@pytest.mark.parametrize("mnist1d, verdict, criteria", [
+    ([0.5, 0.5, 0.5, 0.5], "not thicker", "does not meet"),  # fewer at 0 but none above 0.5 (digits: 25%)
+    ([1, 0.5, 0.5, 0], "not thicker", "meets"),  # 25% at 0, 25% above 0.5: within both criteria
+    ([1, 1, 0.5, 0], "thicker", "does not meet"),  # 50% above 0.5 is more than the 40% allowed
+])
+def test_tail_comparison_needs_both_fewer_zeros_and_more_above_half(monkeypatch, mnist1d, verdict, criteria):
+    """"Thicker" needs both conditions (one alone is not enough); the criteria need both shares in range."""
+    from rum_core import experiments, profiles
+
+    scores = {"digits": [1, 0, 0, 0], "mnist1d": mnist1d}  # digits: 75% at 0, 25% above 0.5
+    monkeypatch.setattr(experiments, "estimate_for_profile", lambda p, k: _scored_runs(scores[p.dataset]))
+    values, _ = fm.tail_comparison(profiles.get_profile("smoke"), 10)
+    assert (values["cmp_tail_verdict"], values["cmp_criteria"]) == (verdict, criteria)
 
 
 def test_comparison_model_count_caps_and_rounds_to_the_balanced_design():
