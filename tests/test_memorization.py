@@ -263,6 +263,52 @@ def test_stacked_cnn1d_training_equals_one_at_a_time_fit(mnist1d_small):
     assert res.train_flops == ensembles.train_flops(mnist1d_small, "cnn1d", 3 * 750, kw)
 
 
+@pytest.mark.parametrize("length", [4, 5, 7, 12, 21])
+def test_stacked_cnn1d_folds_window_gradients_back_for_any_sequence_length(mnist1d_small, length):
+    """col2im is planned from the geometry: odd and even lengths at each layer (outputs 19→10→5 at 40, here
+    e.g. 4→1→1→1 and 21→10→5→3) change which taps read which positions. A wrong plan (a position skipped
+    or summed twice) changes the trained weights."""
+    import dataclasses
+
+    crop = lambda split: dataclasses.replace(split, x=split.x[..., :length].contiguous())  # noqa: E731
+    bundle = dataclasses.replace(mnist1d_small, train=crop(mnist1d_small.train), test=crop(mnist1d_small.test),
+                                 val=None)
+    cfg = TrainConfig(epochs=2, lr=0.1, batch_size=16)
+    rng = np.random.default_rng(length)
+    subsets = [rng.choice(len(bundle.train), size=40, replace=False) for _ in range(2)]
+    seeds, kw = [3, 4], {"width": 4}
+    stack = ensembles.train_stack(bundle, subsets, seeds, cfg, model="cnn1d", model_kwargs=kw, device="cpu",
+                                  n_threads=1, progress_bar=False)
+    for net, sub, seed in zip(stack.to_models(bundle, kw), subsets, seeds, strict=True):
+        ref = models.build("cnn1d", bundle, seed=seed, **kw)
+        part = bundle.train.subset(np.sort(sub))
+        training.fit(ref, part.x, part.y, cfg, seed=seed, device="cpu", progress_bar=False)
+        for (name, p), q in zip(ref.state_dict().items(), net.state_dict().values(), strict=True):
+            torch.testing.assert_close(q, p, atol=1e-5, rtol=1e-4, msg=name)
+
+
+@pytest.mark.parametrize("kernel,stride,pad", [(5, 2, 1), (3, 2, 1), (1, 2, 0), (3, 1, 1), (4, 3, 2)])
+@pytest.mark.parametrize("length", [3, 4, 9, 10])
+def test_col2im_plan_gives_each_input_position_exactly_the_windows_that_read_it(kernel, stride, pad, length):
+    """Brute force: position p gets the gradient of tap t at output o iff stride·o + t − pad = p; positions no
+    window reads (kernel 1, stride 2) are in a segment without taps (zero-filled)."""
+    from rum_core.ensembles.cnn1d import CNN1dStack
+
+    geometry = ((2, 2, kernel, stride, pad),)
+    stack = CNN1dStack([torch.zeros(1, 2 * kernel, 2)], [torch.zeros(1, 1, 2)], torch.zeros(1, 3, 2),
+                       torch.zeros(1, 3, 1), geometry, length)
+    n_out = stack.lengths[1]
+    got: dict[int, set] = {}
+    for start, count, step, taps in stack._col2im[0]:
+        for j in range(count):
+            p = start + step * j
+            assert p not in got, f"position {p} written twice"
+            got[p] = {(t, o + j) for t, o in taps}
+    want = {p: {(t, o) for t in range(kernel) for o in range(n_out) if stride * o + t - pad == p}
+            for p in range(length)}
+    assert got == want
+
+
 def test_stacked_trainer_refuses_what_it_cannot_replay(mnist1d_small, synthetic):
     cfg = TrainConfig(epochs=1, lr=0.1, batch_size=32)
     with pytest.raises(ValueError, match="to train batched"):

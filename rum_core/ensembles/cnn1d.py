@@ -7,17 +7,23 @@ numbers of the zero-padded input, and the K models' windows for a batch form one
 matrix (one strided copy); the weights are stored to match, (K, kernel·C_in, C_out). A hidden convolution's
 ReLU writes straight into the next convolution's padded input (no separate activation copy). The backward
 pass is written out: weight gradients are one product with the same windows, input gradients one product
-back into windows and ``kernel`` strided additions (col2im) straight into the input gradient. The head reads
-the features in the channels-last order too, so its weights are permuted from ``nn.Flatten``'s (channel,
-position) order once, when stacked.
+back into windows (written into the spent windows' buffer) and a col2im planned from the geometry, which
+writes each input position once (a copy where one tap reads it, one addition where two do). The head
+reads the features in the channels-last order too, so its weights are permuted from ``nn.Flatten``'s
+(channel, position) order once, when stacked, and kept transposed (logits as (K, classes, b)). Every
+buffer and every view a step uses is made once per batch size (:class:`_Workspace`), so a step only
+computes.
 
 Measured (x86_64, 2 cores, one thread, 16 models of width 32 on MNIST-1D, 2 epochs, after warm-up): 2.4×
 the same models trained through ``torch.func`` (``stack_module_state`` + ``vmap`` + autograd, a grouped
 convolution per layer), weights equal to float rounding; writing the ReLU into the next padded input and
-col2im into the input gradient then took it from 1.07 s to 0.87 s (bit-identical weights). Copying rather
-than adding the taps that write positions first was tried and gained 2%, not worth its bookkeeping.
-``bench/memorization.py --dataset mnist1d --model cnn1d`` gives the figures against the machine's
-matrix-product throughput.
+col2im into the input gradient then took it from 1.07 s to 0.87 s (bit-identical weights). Then, 8 models
+on one thread, run side by side with the previous version in one process: no fresh (K, b·L, kernel·C)
+tensor per step (its page faults tripled that product's time), the transposed head, one gather per epoch,
+the planned col2im and the views made once together took the 2 epochs from 0.37–0.41 s to 0.28–0.34 s
+(1.2–1.3×). What is left is mostly the matrix products (about two thirds of a step, each at about
+75% of one core's measured GEMM throughput). ``bench/memorization.py --dataset mnist1d --model cnn1d``
+gives the figures for K models against the one-at-a-time loop and the machine's matrix-product throughput.
 """
 
 from __future__ import annotations
@@ -64,9 +70,12 @@ class CNN1dStack:
     """K ``cnn1d`` models with stacked parameters, laid out for channels-last im2col.
 
     ``weights[l]`` is (K, kernel·C_in, C_out) with row ``j·C_in + c`` holding ``conv.weight[:, c, j]``;
-    ``biases[l]`` (K, 1, C_out); ``head_weight`` (K, L_last·C_last, classes) with row ``t·C_last + c``
-    holding ``head.weight[:, c·L_last + t]``; ``head_bias`` (K, 1, classes). ``geometry`` and ``length``
-    (the input length) describe the architecture.
+    ``biases[l]`` (K, 1, C_out); ``head_weight`` (K, classes, L_last·C_last) with column ``t·C_last + c``
+    holding ``head.weight[:, c·L_last + t]``; ``head_bias`` (K, classes, 1). The head is kept transposed
+    (logits as (K, classes, b)) because products with only ``classes`` output columns are slow: measured
+    (one thread, 8 models, batches of 64, width 32) the head's forward and weight gradient take 47 + 35 µs
+    this way against 148 + 221 µs as (b, F) × (F, classes). ``geometry`` and ``length`` (the input length)
+    describe the architecture.
     """
 
     weights: list[torch.Tensor]
@@ -76,8 +85,9 @@ class CNN1dStack:
     geometry: tuple[Geometry, ...]
     length: int
 
-    #: Models per chunk on a CPU (:func:`rum_core.ensembles.train_stack`). Measured per model, one thread, width
-    #: 32, 2 epochs: 44–49 ms in chunks of 8, 50–53 ms of 24, 55–57 ms of 48 (smaller chunks stay in cache).
+    #: Models per chunk on a CPU (:func:`rum_core.ensembles.train_stack`). Measured per model and epoch, 96 models
+    #: of width 32 in two worker threads (2 cores): 10.4 ms in chunks of 4, 10.5 of 8, 11.7 of 16 (the windows
+    #: of larger chunks leave the cache; smaller ones spend more of each step in Python).
     CPU_CHUNK: ClassVar[int] = 8
 
     def __len__(self) -> int:
@@ -88,21 +98,35 @@ class CNN1dStack:
         return _lengths(self.length, self.geometry)
 
     @property
-    def _reads(self) -> list[list[tuple[int, int, int]]]:
-        """Per convolution and kernel tap t: (first output, number of outputs, first input position) of the
-        outputs whose tap t reads an input position rather than padding; col2im adds their gradients back
-        to input positions start, start + stride, …"""
-        out = []
+    def _col2im(self) -> list[list[tuple[int, int, int, tuple[tuple[int, int], ...]]]]:
+        """Per convolution, the plan that folds its window gradients back onto its input (col2im).
+
+        Input positions ``start, start + stride, …`` (``count`` of them) that the same kernel taps read form
+        one segment ``(start, count, stride, taps)``, ``taps`` being (tap t, first output o) pairs: position
+        ``start + stride·j`` gets the gradient of tap t at output ``o + j`` of each. One tap is a copy, two
+        an addition into the input gradient, no tap (read by no window) a zero fill, so every position is
+        written once, with no zero fill of the whole buffer first and no read-add-write per tap: measured,
+        this is 11–17% of a training step (one thread, 8 models).
+        """
+        plans = []
         lens = self.lengths
         for i, (_, _, kernel, stride, pad) in enumerate(self.geometry):
-            taps = []
-            for t in range(kernel):
-                first = max(0, -(-(pad - t) // stride))  # ⌈(pad − t) / stride⌉, at least 0
-                last = min(lens[i + 1] - 1, (lens[i] - 1 + pad - t) // stride)
-                count = max(0, last - first + 1)
-                taps.append((first, count, first * stride + t - pad))
-            out.append(taps)
-        return out
+            def readers(p: int, i=i, kernel=kernel, stride=stride, pad=pad) -> tuple[tuple[int, int], ...]:
+                return tuple((t, (p + pad - t) // stride) for t in range(kernel)
+                             if (p + pad - t) % stride == 0 and 0 <= (p + pad - t) // stride < lens[i + 1])
+            plan = []
+            for residue in range(min(stride, lens[i])):
+                positions = range(residue, lens[i], stride)
+                j = 0
+                while j < len(positions):
+                    taps = tuple(t for t, _ in readers(positions[j]))
+                    run = 1
+                    while j + run < len(positions) and tuple(t for t, _ in readers(positions[j + run])) == taps:
+                        run += 1
+                    plan.append((positions[j], run, stride, readers(positions[j])))
+                    j += run
+            plans.append(plan)
+        return plans
 
     @classmethod
     def from_models(cls, models: Sequence[nn.Module]) -> CNN1dStack:
@@ -120,8 +144,8 @@ class CNN1dStack:
                   for i in range(len(geometry))]
         c_last, l_last = geometry[-1][1], _lengths(length, geometry)[-1]
         head = torch.stack([m.head.weight.detach() for m in models])  # (K, classes, C·L)
-        head_weight = head.view(k, -1, c_last, l_last).permute(0, 3, 2, 1).reshape(k, l_last * c_last, -1)
-        head_bias = torch.stack([m.head.bias.detach() for m in models]).unsqueeze(1)
+        head_weight = head.view(k, -1, c_last, l_last).transpose(2, 3).reshape(k, -1, l_last * c_last)
+        head_bias = torch.stack([m.head.bias.detach() for m in models]).unsqueeze(2)
         return cls(weights, biases, head_weight.contiguous(), head_bias.contiguous(), geometry, length)
 
     @classmethod
@@ -159,9 +183,9 @@ class CNN1dStack:
                                                               strict=True):
                 conv.weight.copy_(w[k].view(kernel, c_in, c_out).permute(2, 1, 0))
                 conv.bias.copy_(b[k, 0])
-            head = self.head_weight[k].view(l_last, c_last, -1).permute(2, 1, 0).reshape(-1, c_last * l_last)
+            head = self.head_weight[k].view(-1, l_last, c_last).transpose(1, 2).reshape(-1, c_last * l_last)
             model.head.weight.copy_(head)
-            model.head.bias.copy_(self.head_bias[k, 0])
+            model.head.bias.copy_(self.head_bias[k, :, 0])
         return model
 
     def to_models(self, bundle: DataBundle, model_kwargs: dict | None = None) -> list[nn.Module]:
@@ -169,57 +193,43 @@ class CNN1dStack:
         kw = dict(model_kwargs or {})
         return [self.load_into(_models.build("cnn1d", bundle, seed=0, **kw), k).eval() for k in range(len(self))]
 
-    def _workspace(self, b: int, device, dtype) -> dict:
-        """Buffers for batches of ``b``: each convolution's zero-padded input (its pad rows stay 0) and
-        windows, the pre-activations of the hidden convolutions (whose ReLU writes straight into the next
-        padded input), the last convolution's activations, and the input gradients of all but the first."""
-        k = len(self)
-        lens = self.lengths
-        new = lambda *shape: torch.empty(shape, device=device, dtype=dtype)  # noqa: E731
-        space: dict[str, list] = {"padded": [], "cols": [], "pre": [], "dinput": []}
-        for i, (c_in, c_out, kernel, _, pad) in enumerate(self.geometry):
-            space["padded"].append(torch.zeros((k, b, lens[i] + 2 * pad, c_in), device=device, dtype=dtype))
-            space["cols"].append(new(k, b * lens[i + 1], kernel * c_in))
-            space["pre"].append(new(k, b * lens[i + 1], c_out))
-            space["dinput"].append(new(k, b, lens[i], c_in) if i else None)
-        return space
+    def _workspace(self, b: int, device, dtype, *, backward: bool = False) -> _Workspace:
+        return _Workspace(self, b, device, dtype, backward=backward)
 
-    def _interior(self, space: dict, layer: int) -> torch.Tensor:
-        """The input of convolution ``layer`` inside its padded buffer, (K, b, L, C)."""
-        pad = self.geometry[layer][4]
-        return space["padded"][layer][:, :, pad:pad + self.lengths[layer]]
-
-    def _features(self, a: torch.Tensor, space: dict) -> torch.Tensor:
+    def _features(self, a: torch.Tensor, space: _Workspace) -> torch.Tensor:
         """The convolutions and ReLUs on ``a`` (K, b, L, C_in); (K, b, L_last·C_last) features, channels-last.
         Fills ``space``'s windows and activations, which the backward pass reads: a hidden convolution's
         ReLU output lives only in the next convolution's padded input."""
-        k, b = a.shape[:2]
-        lens = self.lengths
-        self._interior(space, 0).copy_(a)
+        space.interior[0].copy_(a)
         last = len(self.geometry) - 1
-        for i, (c_in, c_out, kernel, stride, _) in enumerate(self.geometry):
-            padded, cols = space["padded"][i], space["cols"][i]
-            s_k, s_b, s_l, _ = padded.stride()
-            windows = padded.as_strided((k, b, lens[i + 1], kernel * c_in), (s_k, s_b, stride * s_l, 1))
-            cols.view(k, b, lens[i + 1], kernel * c_in).copy_(windows)
-            pre = torch.baddbmm(self.biases[i], cols, self.weights[i], out=space["pre"][i])
+        for i in range(last + 1):
+            space.cols_by_window[i].copy_(space.windows[i])
+            torch.baddbmm(self.biases[i], space.cols[i], self.weights[i], out=space.pre[i])
             if i < last:
-                torch.clamp_min(pre.view(k, b, lens[i + 1], c_out), 0.0, out=self._interior(space, i + 1))
-        return space["pre"][last].relu_().view(k, b, -1)
+                torch.clamp_min(space.pre_by_position[i], 0.0, out=space.interior[i + 1])
+        space.pre[last].relu_()
+        return space.features
 
     @torch.no_grad()
-    def logits(self, x: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
-        """(K, N, classes) float32 logits of every model on ``x`` (N, C, 1, L), computed on the stack's device."""
+    def logits(self, x: torch.Tensor, *, batch_size: int | None = None) -> torch.Tensor:
+        """(K, N, classes) float32 logits of every model on ``x`` (N, C, 1, L), computed on the stack's device,
+        ``batch_size`` examples at a time (default: 64 on a CPU, where 8 models' windows then stay in cache —
+        measured, one thread: 11.5 ms per model for MNIST-1D's 4,856 sequences, 25.7 ms in batches of 1,024
+        — and 1,024 on an accelerator)."""
         dev = self.head_weight.device
+        batch_size = (64 if dev.type == "cpu" else 1024) if batch_size is None else batch_size
         k = len(self)
         out = []
+        spaces: dict[int, _Workspace] = {}
         for i in range(0, len(x), batch_size):
             xb = x[i:i + batch_size].to(dev)
-            space = self._workspace(len(xb), dev, xb.dtype)
+            if len(xb) not in spaces:
+                spaces[len(xb)] = self._workspace(len(xb), dev, xb.dtype)
             a = xb.flatten(2).transpose(1, 2).unsqueeze(0).expand(k, -1, -1, -1)  # (K, b, L, C)
-            feats = self._features(a, space)
-            out.append(torch.baddbmm(self.head_bias, feats, self.head_weight).float().cpu())
-        return torch.cat(out, dim=1) if out else torch.zeros((k, 0, int(self.head_bias.shape[-1])))
+            feats = self._features(a, spaces[len(xb)])
+            logits = torch.baddbmm(self.head_bias, self.head_weight, feats.transpose(1, 2))  # (K, classes, b)
+            out.append(logits.transpose(1, 2).float().cpu())
+        return torch.cat(out, dim=1) if out else torch.zeros((k, 0, int(self.head_bias.shape[1])))
 
     def train(self, x: torch.Tensor, y: torch.Tensor, subsets: torch.Tensor, seeds: Sequence[int],
               cfg: TrainConfig) -> CNN1dStack:
@@ -245,42 +255,97 @@ class CNN1dStack:
         total = cfg.epochs * steps_per_epoch
         x = x.flatten(2).transpose(1, 2).contiguous()  # (N, L, C): channels-last sequences
         subsets = subsets.to(dev)
-        spaces: dict[int, dict] = {}
-        reads = self._reads
+        spaces: dict[int, _Workspace] = {}
+        weights_t = [w.transpose(1, 2) for w in self.weights]  # views: they follow the in-place updates
         step = 0
         with torch.no_grad():
             for _ in range(cfg.epochs):
                 perms = torch.stack([torch.randperm(m, generator=g) for g in gens]).to(dev)
-                order = torch.gather(subsets, 1, perms)
+                order = torch.gather(subsets, 1, perms).view(-1)
+                # this epoch's sequences and labels in batch order, gathered once: (K, m, L, C) and (K, 1, m)
+                xs = x.index_select(0, order).view(k, m, lens[0], -1)
+                ys = y.index_select(0, order).view(k, 1, m)
                 for j in range(steps_per_epoch):
-                    idx = order[:, j * bsz:(j + 1) * bsz].reshape(-1)
-                    b = len(idx) // k
+                    xb, yb = xs[:, j * bsz:(j + 1) * bsz], ys[:, :, j * bsz:(j + 1) * bsz]
+                    b = xb.shape[1]
                     if b not in spaces:  # preallocated per batch size (full and ragged last batch)
-                        spaces[b] = self._workspace(b, dev, dtype)
-                        spaces[b]["neg_one"] = torch.full((k, b, 1), -1.0, device=dev, dtype=dtype)
+                        spaces[b] = self._workspace(b, dev, dtype, backward=True)
                     space = spaces[b]
-                    feats = self._features(x[idx].view(k, b, lens[0], -1), space)
-                    g = torch.softmax(torch.baddbmm(self.head_bias, feats, self.head_weight), 2)  # (K, b, classes)
+                    feats = self._features(xb, space)
+                    logits = torch.baddbmm(self.head_bias, self.head_weight, feats.transpose(1, 2))  # (K, classes, b)
+                    g = torch.softmax(logits, 1)
                     # d(mean cross-entropy)/d(logits) = (softmax − one-hot) / b, per model
-                    g.scatter_add_(2, y[idx].view(k, b, 1), space["neg_one"]).mul_(1.0 / b)
-                    torch.sum(g, 1, keepdim=True, out=grad_hb)
-                    torch.bmm(feats.transpose(1, 2), g, out=grad_hw)
-                    da = torch.bmm(g, self.head_weight.transpose(1, 2)).view(k, b * lens[-1], -1)
-                    da.mul_(space["pre"][-1].sign_())  # ReLU' of the last convolution: its spent output's sign
+                    g.scatter_add_(1, yb, space.neg_one).mul_(1.0 / b)
+                    torch.sum(g, 2, keepdim=True, out=grad_hb)
+                    torch.bmm(g, feats, out=grad_hw)
+                    torch.bmm(g.transpose(1, 2), self.head_weight, out=space.dfeatures)
+                    da = space.dfeatures_by_row.mul_(space.pre[-1].sign_())  # ReLU': the spent output's sign
                     for i in range(n_conv - 1, -1, -1):
-                        c_in, _, kernel, stride, pad = self.geometry[i]
                         torch.sum(da, 1, keepdim=True, out=grad_b[i])
-                        torch.bmm(space["cols"][i].transpose(1, 2), da, out=grad_w[i])
+                        torch.bmm(space.cols_t[i], da, out=grad_w[i])
                         if i == 0:
                             break
-                        dcols = torch.bmm(da, self.weights[i].transpose(1, 2)).view(k, b, lens[i + 1], kernel, c_in)
-                        dinput = space["dinput"][i].zero_()
-                        for t, (first, count, start) in enumerate(reads[i]):  # col2im
-                            if count:
-                                dinput[:, :, start:start + stride * (count - 1) + 1:stride].add_(
-                                    dcols[:, :, first:first + count, t])
+                        # the windows are spent: their buffer takes their gradient (a fresh (K, b·L, kernel·C)
+                        # tensor every step would cost page faults, 3× this product's time)
+                        torch.bmm(da, weights_t[i], out=space.cols[i])
+                        for target, parts in space.col2im[i]:
+                            if not parts:
+                                target.zero_()
+                            elif len(parts) == 1:
+                                target.copy_(parts[0])
+                            else:
+                                torch.add(parts[0], parts[1], out=target)
+                                for part in parts[2:]:
+                                    target.add_(part)
                         # ReLU' of the previous convolution, from its spent output in this one's padded input
-                        da = dinput.mul_(self._interior(space, i).sign_()).view(k, b * lens[i], c_in)
+                        space.dinput[i].mul_(space.interior[i].sign_())
+                        da = space.dinput_by_row[i]
                     sgd_step(cfg.lr * lr_factor(step, total, cfg.schedule))
                     step += 1
         return self
+
+
+class _Workspace:
+    """Buffers of a :class:`CNN1dStack` for batches of ``b``, and every view of them a step uses, made once (a
+    step then only computes; building ~60 views per step would hold the GIL the other worker thread needs).
+
+    Forward: each convolution's zero-padded input (its pad rows stay 0; ``interior`` is the input inside
+    it), its windows (``cols``, filled from the strided ``windows`` view of the padded input) and its
+    pre-activations; a hidden convolution's ReLU writes straight into the next padded input. With
+    ``backward``: the head's input gradient, every convolution's but the first's input gradient, and the
+    col2im plan as (target, parts) views: the window gradients are written into ``cols`` (spent by then).
+    """
+
+    def __init__(self, stack: CNN1dStack, b: int, device, dtype, *, backward: bool) -> None:
+        k, lens, geometry = len(stack), stack.lengths, stack.geometry
+        new = lambda *shape: torch.empty(shape, device=device, dtype=dtype)  # noqa: E731
+        self.padded, self.interior, self.windows, self.cols, self.cols_by_window = [], [], [], [], []
+        self.pre, self.pre_by_position, self.cols_t = [], [], []
+        for i, (c_in, c_out, kernel, stride, pad) in enumerate(geometry):
+            padded = torch.zeros((k, b, lens[i] + 2 * pad, c_in), device=device, dtype=dtype)
+            s_k, s_b, s_l, _ = padded.stride()
+            cols, pre = new(k, b * lens[i + 1], kernel * c_in), new(k, b * lens[i + 1], c_out)
+            self.padded.append(padded)
+            self.interior.append(padded[:, :, pad:pad + lens[i]])
+            self.windows.append(padded.as_strided((k, b, lens[i + 1], kernel * c_in), (s_k, s_b, stride * s_l, 1)))
+            self.cols.append(cols)
+            self.cols_by_window.append(cols.view(k, b, lens[i + 1], kernel * c_in))
+            self.cols_t.append(cols.transpose(1, 2))
+            self.pre.append(pre)
+            self.pre_by_position.append(pre.view(k, b, lens[i + 1], c_out))
+        self.features = self.pre[-1].view(k, b, -1)
+        if not backward:
+            return
+        self.neg_one = torch.full((k, 1, b), -1.0, device=device, dtype=dtype)
+        self.dfeatures = new(k, b, lens[-1] * geometry[-1][1])
+        self.dfeatures_by_row = self.dfeatures.view(k, b * lens[-1], -1)
+        self.dinput, self.dinput_by_row, self.col2im = [None], [None], [[]]
+        for i, plan in enumerate(stack._col2im[1:], start=1):
+            c_in, _, kernel, _, _ = geometry[i]
+            dinput = new(k, b, lens[i], c_in)
+            dcols = self.cols[i].view(k, b, lens[i + 1], kernel, c_in)
+            self.dinput.append(dinput)
+            self.dinput_by_row.append(dinput.view(k, b * lens[i], c_in))
+            self.col2im.append([(dinput[:, :, start:start + step * (count - 1) + 1:step],
+                                 [dcols[:, :, o:o + count, t] for t, o in taps])
+                                for start, count, step, taps in plan])
