@@ -81,7 +81,7 @@ class DataBundle:
     """A dataset ready for training: ``train`` and ``test`` splits plus what is needed to read them.
 
     ``mean`` and ``std`` are the per-channel statistics used to standardize the images; pass images through
-    :meth:`to_display` to get them back in [0, 1] for plotting.
+    :meth:`to_display` to get them back in [0, 1] (sequences: on their own scale) for plotting.
 
     ``val`` is the validation split carved out of the training data (``None`` when none was asked for), its
     rows in the dataset's own order; ``train_source`` the position of every training row in the dataset's
@@ -124,10 +124,13 @@ class DataBundle:
         return tuple(self.train.x.shape[1:])
 
     def to_display(self, x: torch.Tensor) -> np.ndarray:
-        """Undo the standardization: (N, C, H, W) tensor → (N, H, W, C) array in [0, 1]."""
+        """Undo the standardization: (N, C, H, W) tensor → (N, H, W, C) array, images (H > 1) clipped to
+        [0, 1], the range of their pixels; sequences (H = 1, e.g. MNIST-1D) keep their own values, which are
+        not pixel intensities and would be cut by a clip."""
         mean = torch.tensor(self.mean).view(1, -1, 1, 1)
         std = torch.tensor(self.std).view(1, -1, 1, 1)
-        return (x * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+        raw = x * std + mean
+        return (raw if x.shape[2] == 1 else raw.clamp(0, 1)).permute(0, 2, 3, 1).numpy()
 
     def _require_order(self) -> None:
         if self.order_unknown is not None:

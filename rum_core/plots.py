@@ -72,15 +72,29 @@ def _panel_grid(n: int, ncols: int, panel_size: tuple[float, float]):
 
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols: int = 10,
                size: float = 1.0, suptitle: str | None = None):
-    """Show (N, H, W, C) images in [0, 1] (see ``DataBundle.to_display``) in a grid with optional titles."""
+    """Show (N, H, W, C) images in [0, 1] (see ``DataBundle.to_display``) in a grid with optional titles.
+
+    Examples of height 1 are sequences (MNIST-1D's are (1, 40, 1), on their own scale): each is drawn as a
+    line, value against position, in a wider panel, all panels on one value range (that of the examples
+    shown), since a 1×40 strip of grey levels hides the shape that tells its class."""
     images = check_array("images", images, 4)
     n = len(images)
-    fig, axes = _panel_grid(n, ncols, (size, size * 1.15))
+    sequences = images.shape[1] == 1
+    if sequences:
+        low, high = float(images.min()), float(images.max())
+        margin = 0.05 * (high - low) or 0.5
+    fig, axes = _panel_grid(n, ncols, (size * 1.6, size) if sequences else (size, size * 1.15))
     for i, ax in enumerate(axes.flat[:n]):
-        ax.axis("off")
         img = images[i]
-        ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray_r" if img.shape[-1] == 1 else None,
-                  vmin=0, vmax=1)
+        if sequences:
+            ax.plot(np.arange(img.shape[1]), img[0, :, 0], linewidth=1.0)
+            ax.set_ylim(low - margin, high + margin)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        else:
+            ax.axis("off")
+            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray_r" if img.shape[-1] == 1 else None,
+                      vmin=0, vmax=1)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     if suptitle:

@@ -189,6 +189,9 @@ def test_mnist1d_is_the_generators_default_data_as_40_long_sequences(mnist1d):
     raw = make_dataset(args)  # seed 42, the default: the same sequences, before standardization
     mean, std = mnist1d.mean[0], mnist1d.std[0]
     np.testing.assert_allclose(mnist1d.train.x[:, 0, 0].numpy() * std + mean, raw["x"], atol=1e-5)
+    # to_display gives the sequences back on their own scale (a [0, 1] clip would cut their peaks)
+    np.testing.assert_allclose(mnist1d.to_display(mnist1d.train.x)[:, 0, :, 0], raw["x"], atol=1e-5)
+    assert raw["x"].min() < 0 or raw["x"].max() > 1
     np.testing.assert_array_equal(mnist1d.test.y.numpy(), raw["y_test"])
     assert abs(float(mnist1d.train.x.mean())) < 1e-5 and abs(float(mnist1d.train.x.std()) - 1) < 1e-3
 

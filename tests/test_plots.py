@@ -27,6 +27,21 @@ def test_image_grid_shows_each_image_with_its_title_and_hides_spare_cells():
         plots.image_grid(np.zeros((0, 8, 8, 1)))
 
 
+def test_image_grid_draws_sequences_as_lines_not_strips():
+    """MNIST-1D's examples are (1, L, 1): each must be drawn as its values against position (a 1×L image
+    would hide the shape), titled, all on one range that holds every value shown (not clipped to [0, 1])."""
+    seqs = np.random.default_rng(1).normal(size=(3, 1, 40, 1)) * 2
+    fig = plots.image_grid(seqs, ["a", "b", "c"], ncols=2)
+    shown = [ax for ax in fig.axes if ax.lines]
+    assert not any(ax.images for ax in fig.axes)
+    assert [ax.get_title() for ax in shown] == ["a", "b", "c"]
+    np.testing.assert_allclose(shown[2].lines[0].get_ydata(), seqs[2, 0, :, 0])
+    np.testing.assert_allclose(shown[2].lines[0].get_xdata(), np.arange(40))
+    lows, highs = zip(*(ax.get_ylim() for ax in shown), strict=True)
+    assert len(set(lows)) == len(set(highs)) == 1
+    assert lows[0] < seqs.min() and highs[0] > seqs.max()
+
+
 def _runs():
     """Per-seed runs: method a over 4 seeds, b over 3, c over one seed (no spread: a zero-length interval)."""
     rng = np.random.default_rng(0)
