@@ -1,6 +1,6 @@
 """Benchmark: K memorization models trained batched vs. one at a time, and the proxies against the estimate.
 
-    .venv/bin/python bench/memorization.py [--models 1000] [--loop-sample 10] [--no-proxies]
+    .venv/bin/python bench/memorization.py [--models 1000] [--loop-sample 10] [--repeats 1] [--no-proxies]
         [--dataset mnist1d --model cnn1d --model-kwargs '{"width": 32}' --epochs 30 --lr 0.1 --batch-size 128]
 
 Prints, for the profile's dataset and model (default profile: digits + its MLP, r = 0.7, the profile's
@@ -9,12 +9,15 @@ sets), a one-at-a-time loop over ``training.fit`` timed on a sample of models an
 default thread count and with one thread; the faster one is the baseline), models per second, the matmul
 FLOPs the batched training must do (forward + backward over the examples each model processes), the achieved
 GFLOP/s, and the fp32 matmul throughput of this machine measured in the same run (torch.mm of 2048×2048,
-before and after; the higher one is the reference). Then the Spearman correlation of each proxy (oriented so
+before and after; the higher one is the reference). With ``--repeats R`` the batched run and the loop
+sample alternate R times, each repeat gets its own ratio and share, and their medians are printed: on a
+shared machine one pair of runs can be minutes apart in load (seen here: the loop's seconds per model
+varied by 30% between two runs of this script). Then the Spearman correlation of each proxy (oriented so
 that high = memorized) with the K-model estimate and its cost relative to it. The load average is printed
 because the machine may be shared: timings are only comparable within one run.
 
 ``--dataset``, ``--model``, ``--model-kwargs`` (JSON), ``--epochs``, ``--lr`` and ``--batch-size`` replace the
-profile's, e.g. to measure MNIST-1D's ``cnn1d`` ensembles (trained vmapped) before a profile uses them.
+profile's, e.g. to measure MNIST-1D's ``cnn1d`` ensembles (trained stacked, :mod:`rum_core.ensembles.cnn1d`) before a profile uses them.
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--ratio", type=float, default=0.7)
     parser.add_argument("--loop-sample", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="batched run and loop sample alternated this many times; per-repeat and median ratios")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--no-proxies", action="store_true")
     parser.add_argument("--dataset", default=None, help="replace the profile's dataset (e.g. mnist1d)")
@@ -83,6 +88,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
 
     overrides = {k: v for k, v in (("dataset", args.dataset), ("model", args.model),
                                    ("model_kwargs", args.model_kwargs)) if v is not None}
@@ -101,40 +108,53 @@ def main() -> None:
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
     print(f"start: {load()}")
 
-    peak_before = matmul_gflops()
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        runs = mem.estimate(bundle, n_models=k, train=profile.train, subset_ratio=args.ratio, model=profile.model,
-                            model_kwargs=profile.model_kwargs, seed=0, device="cpu", use_cache=False,
-                            progress_bar=None if os.environ.get("RUM_PROGRESS") else False)
-    batched = time.perf_counter() - start
-    peak_after = matmul_gflops()
-    peak = max(peak_before, peak_after)
-    for w in caught:
-        print(f"warning: {w.message}")
+    rows = []
+    for rep in range(args.repeats):  # alternated, so a shared machine's slow spells hit both sides
+        peak_before = matmul_gflops()
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            runs = mem.estimate(bundle, n_models=k, train=profile.train, subset_ratio=args.ratio,
+                                model=profile.model, model_kwargs=profile.model_kwargs, seed=0, device="cpu",
+                                use_cache=False, progress_bar=None if os.environ.get("RUM_PROGRESS") else False)
+        batched = time.perf_counter() - start
+        peak_after = matmul_gflops()
+        for w in caught:
+            print(f"warning: {w.message}")
+        print(f"repeat {rep + 1}, after batched run: {load()}")
+        loop = {}
+        for threads in sorted({torch.get_num_threads(), 1}):
+            loop[threads] = loop_seconds_per_model(bundle, profile, runs.included, runs.seeds, args.loop_sample,
+                                                   threads)
+        print(f"repeat {rep + 1}, after loop sample: {load()}")
+        rows.append((peak_before, peak_after, batched, loop))
     flops = ensembles.train_flops(bundle, profile.model, profile.train.epochs * int(runs.included.sum()),
                                   profile.model_kwargs)
-    print(f"after batched run: {load()}")
-
-    loop = {}
-    for threads in sorted({torch.get_num_threads(), 1}):
-        loop[threads] = loop_seconds_per_model(bundle, profile, runs.included, runs.seeds, args.loop_sample, threads)
-    best_threads = min(loop, key=loop.get)
-    loop_total = loop[best_threads] * k
-    print(f"after loop sample: {load()}")
 
     print()
-    print(f"matmul throughput (torch.mm 2048², fp32): {peak_before:.1f} GFLOP/s before, {peak_after:.1f} after")
-    print(f"batched: {batched:.1f} s for {k} models = {k / batched:.1f} models/s "
-          f"(mean train acc on own examples {runs.train_accuracy_in:.4f}, test acc {runs.test_accuracy.mean():.4f})")
-    for threads, sec in loop.items():
-        print(f"loop ({threads} thread{'s' if threads > 1 else ''}): {sec:.3f} s/model over {args.loop_sample} models "
-              f"→ {sec * k:.0f} s for {k} models ({1 / sec:.2f} models/s)")
-    print(f"speed-up vs the faster loop: {loop_total / batched:.1f}×")
-    print(f"batched training FLOPs ({profile.model} {profile.model_kwargs}): {flops / 1e12:.3f} TFLOP; achieved "
-          f"{flops / batched / 1e9:.1f} GFLOP/s = {flops / batched / 1e9 / peak:.0%} of the measured matmul "
-          f"throughput ({peak:.1f} GFLOP/s)")
+    ratios, shares = [], []
+    for rep, (peak_before, peak_after, batched, loop) in enumerate(rows, start=1):
+        peak = max(peak_before, peak_after)
+        best_threads = min(loop, key=loop.get)
+        ratios.append(loop[best_threads] * k / batched)
+        shares.append(flops / batched / 1e9 / peak)
+        if len(rows) > 1:
+            print(f"repeat {rep}:")
+        print(f"matmul throughput (torch.mm 2048², fp32): {peak_before:.1f} GFLOP/s before, {peak_after:.1f} after")
+        print(f"batched: {batched:.1f} s for {k} models = {k / batched:.1f} models/s (mean train acc on own examples "
+              f"{runs.train_accuracy_in:.4f}, test acc {runs.test_accuracy.mean():.4f})")
+        for threads, sec in loop.items():
+            print(f"loop ({threads} thread{'s' if threads > 1 else ''}): {sec:.3f} s/model over {args.loop_sample} "
+                  f"models → {sec * k:.0f} s for {k} models ({1 / sec:.2f} models/s)")
+        print(f"speed-up vs the faster loop: {ratios[-1]:.1f}×")
+        print(f"batched training FLOPs ({profile.model} {profile.model_kwargs}): {flops / 1e12:.3f} TFLOP; achieved "
+              f"{flops / batched / 1e9:.1f} GFLOP/s = {shares[-1]:.0%} of the measured matmul throughput "
+              f"({peak:.1f} GFLOP/s)")
+    if len(rows) > 1:
+        print(f"over {len(rows)} repeats: speed-up {', '.join(f'{r:.1f}×' for r in ratios)} (median "
+              f"{np.median(ratios):.1f}×); share of the matmul throughput {', '.join(f'{x:.0%}' for x in shares)} "
+              f"(median {np.median(shares):.0%})")
+    batched = float(np.median([row[2] for row in rows]))
 
     est = runs.scores
     print(f"estimate: mean {np.nanmean(est):.4f}, {np.mean(est == 0):.1%} exactly 0, {np.mean(est > 0.5):.1%} above "
