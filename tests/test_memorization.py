@@ -309,6 +309,31 @@ def test_col2im_plan_gives_each_input_position_exactly_the_windows_that_read_it(
     assert got == want
 
 
+def test_stacked_trainer_uses_every_cpu_even_when_torch_is_set_to_one_thread(synthetic, monkeypatch):
+    """Chapters of tiny models set torch.set_num_threads(1); the chunks (one BLAS thread each) must still be
+    spread over every usable CPU by default, not serialized on one core."""
+    import os
+
+    from rum_core.ensembles import train as ens_train
+
+    seen = {}
+    real = ens_train.run_chunks
+
+    def spy(work, run, *, threads, **kw):
+        seen["threads"] = threads
+        return real(work, run, threads=threads, **kw)
+
+    monkeypatch.setattr(ens_train, "run_chunks", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ensembles.train_stack(synthetic, [np.arange(20), np.arange(20, 40)], [0, 1], TrainConfig(epochs=1, lr=0.1),
+                              model_kwargs=SMALL, device="cpu", progress_bar=False)
+    finally:
+        torch.set_num_threads(before)
+    assert seen["threads"] == len(os.sched_getaffinity(0))
+
+
 def test_stacked_trainer_refuses_what_it_cannot_replay(mnist1d_small, synthetic):
     cfg = TrainConfig(epochs=1, lr=0.1, batch_size=32)
     with pytest.raises(ValueError, match="to train batched"):

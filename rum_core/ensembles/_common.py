@@ -74,11 +74,13 @@ def torch_threads(n: int):
 
 
 def cpu_workers(n_jobs: int | None) -> int:
-    """``None``: PyTorch's thread count (capped by the usable CPUs); ``-1``: all usable CPUs; else ``n_jobs``."""
+    """``None`` or ``-1``: every usable CPU; else ``n_jobs``.
+
+    Not PyTorch's thread count: each worker runs one BLAS thread anyway, and notebooks of tiny models often
+    set ``torch.set_num_threads(1)`` (the RUM chapter does), which would otherwise serialize a job of many
+    independent models on one core."""
     avail = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if n_jobs is None:
-        return max(1, min(avail, torch.get_num_threads()))
-    if n_jobs == -1:
+    if n_jobs is None or n_jobs == -1:
         return avail
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive int, -1 or None, got {n_jobs!r}")

@@ -55,8 +55,8 @@ def train_stack(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: TrainCon
         chunk_size: models per chunk (default: the stack's ``CPU_CHUNK`` on a CPU — small enough that a
             chunk's parameters, momentum buffers and activations stay in cache: 24 MLPs, 8 CNNs — and 512 on
             an accelerator).
-        n_threads: chunks trained in parallel on a CPU (each with one BLAS thread); default: the number of
-            PyTorch threads.
+        n_threads: chunks trained in parallel on a CPU (each with one BLAS thread); default: every usable
+            CPU, whatever ``torch.get_num_threads()`` says.
         on_chunk: if given, ``on_chunk(model_indices, trained_chunk_stack)`` is called as each chunk finishes,
             in the worker thread that trained it (so it must only write to its own models' rows), and
             nothing is returned (saves memory for large K); otherwise the trained stack of all K models
@@ -180,10 +180,10 @@ def train_ensemble(bundle: DataBundle, subsets, seeds: Sequence[int], cfg: Train
     """Train K models (model k on ``subsets[k]`` with seed ``seeds[k]``) and predict the train and test sets.
 
     Model k is what ``training.train_model(bundle, model, cfg, seed=seeds[k], train_idx=subsets[k])``
-    would train. ``mlp`` models without augmentation are trained batched (see the module docstring); others
-    (or ``batched=False``) by a loop over ``fit``, spread over ``n_jobs`` joblib processes of one thread
-    each on a CPU (default: PyTorch's thread count; ``-1``: every CPU), in this process on an accelerator.
-    For the batched trainer ``n_jobs`` is the number of worker threads.
+    would train. Models of :data:`STACKS` (``mlp``, ``cnn1d``) without augmentation are trained batched (see
+    the module docstring); others (or ``batched=False``) by a loop over ``fit``, spread over ``n_jobs``
+    joblib processes of one thread each on a CPU (default and ``-1``: every usable CPU), in this process on
+    an accelerator. For the batched trainer ``n_jobs`` is the number of worker threads.
 
     Args:
         subsets: K index arrays into ``bundle.train``, or one (K, N) boolean mask.
