@@ -38,6 +38,21 @@ def test_chapters_are_committed_without_outputs():
         assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
+def test_chapters_are_valid_nbformat_with_an_id_on_every_cell():
+    """nbformat 4.5 requires a unique id per cell; a cell pasted in without one makes every reader's
+    nbformat warn (and future nbformat versions refuse the notebook). Read the raw JSON: nbformat.read
+    would quietly fill the ids in."""
+    import json
+
+    for path in CHAPTERS:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        ids = [c.get("id") for c in raw["cells"]]
+        missing = [i for i, cell_id in enumerate(ids) if not cell_id]
+        assert not missing, f"{path.name}: cells {missing} have no id"
+        assert len(set(ids)) == len(ids), f"{path.name}: cell ids repeat"
+        nbformat.validate(nbformat.from_dict(raw))
+
+
 def test_a_plain_run_shows_at_least_every_figure_the_book_glues(executed):
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if "data" in o]
     glued = {o.metadata["scrapbook"]["name"] for o in outputs
