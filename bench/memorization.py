@@ -17,7 +17,8 @@ that high = memorized) with the K-model estimate and its cost relative to it. Th
 because the machine may be shared: timings are only comparable within one run.
 
 ``--dataset``, ``--model``, ``--model-kwargs`` (JSON), ``--epochs``, ``--lr`` and ``--batch-size`` replace the
-profile's, e.g. to measure MNIST-1D's ``cnn1d`` ensembles (trained stacked, :mod:`rum_core.ensembles.cnn1d`) before a profile uses them.
+profile's, e.g. to measure MNIST-1D's ``cnn1d`` ensembles (trained stacked, :mod:`rum_core.ensembles.cnn1d`)
+before a profile uses them.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import ClassVar
 
 import numpy as np
@@ -113,19 +114,15 @@ class CNN1dStack:
         lens = self.lengths
         for i, (_, _, kernel, stride, pad) in enumerate(self.geometry):
             def readers(p: int, i=i, kernel=kernel, stride=stride, pad=pad) -> tuple[tuple[int, int], ...]:
+                """(tap, output) pairs of the windows that read input position p."""
                 return tuple((t, (p + pad - t) // stride) for t in range(kernel)
                              if (p + pad - t) % stride == 0 and 0 <= (p + pad - t) // stride < lens[i + 1])
             plan = []
-            for residue in range(min(stride, lens[i])):
-                positions = range(residue, lens[i], stride)
-                j = 0
-                while j < len(positions):
-                    taps = tuple(t for t, _ in readers(positions[j]))
-                    run = 1
-                    while j + run < len(positions) and tuple(t for t, _ in readers(positions[j + run])) == taps:
-                        run += 1
-                    plan.append((positions[j], run, stride, readers(positions[j])))
-                    j += run
+            for residue in range(min(stride, lens[i])):  # positions a stride apart, run by run of equal taps
+                read = [(p, readers(p)) for p in range(residue, lens[i], stride)]
+                for _, run in groupby(read, key=lambda pr: tuple(t for t, _ in pr[1])):
+                    run = list(run)
+                    plan.append((run[0][0], len(run), stride, run[0][1]))
             plans.append(plan)
         return plans
 
@@ -317,13 +314,12 @@ class _Workspace:
     def __init__(self, stack: CNN1dStack, b: int, device, dtype, *, backward: bool) -> None:
         k, lens, geometry = len(stack), stack.lengths, stack.geometry
         new = lambda *shape: torch.empty(shape, device=device, dtype=dtype)  # noqa: E731
-        self.padded, self.interior, self.windows, self.cols, self.cols_by_window = [], [], [], [], []
+        self.interior, self.windows, self.cols, self.cols_by_window = [], [], [], []
         self.pre, self.pre_by_position, self.cols_t = [], [], []
         for i, (c_in, c_out, kernel, stride, pad) in enumerate(geometry):
             padded = torch.zeros((k, b, lens[i] + 2 * pad, c_in), device=device, dtype=dtype)
             s_k, s_b, s_l, _ = padded.stride()
             cols, pre = new(k, b * lens[i + 1], kernel * c_in), new(k, b * lens[i + 1], c_out)
-            self.padded.append(padded)
             self.interior.append(padded[:, :, pad:pad + lens[i]])
             self.windows.append(padded.as_strided((k, b, lens[i + 1], kernel * c_in), (s_k, s_b, stride * s_l, 1)))
             self.cols.append(cols)
